@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+
+namespace TypedKafka;
+
+/// <summary>
+/// The Confluent Schema Registry framing: magic byte 0, a 4-byte big-endian schema id, then (Protobuf only) the
+/// message indexes, then the serialized message. The message indexes are a zig-zag varint count followed by that
+/// many zig-zag varint indexes; the single byte 0 (count 0) stands for [0], the first message of the schema.
+/// </summary>
+public static class ConfluentWireFormat
+{
+    public const byte MagicByte = 0;
+
+    /// <summary>Magic byte plus schema id.</summary>
+    public const int HeaderSize = 5;
+
+    /// <summary>Reads the Avro/JSON framing: true when <paramref name="data"/> starts with byte 0 and is at least 5 bytes long.</summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> data, out int schemaId, out ReadOnlySpan<byte> payload)
+    {
+        if (data.Length < HeaderSize || data[0] != MagicByte)
+        {
+            schemaId = 0;
+            payload = default;
+            return false;
+        }
+
+        schemaId = BinaryPrimitives.ReadInt32BigEndian(data.Slice(1));
+        payload = data.Slice(HeaderSize);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the Protobuf framing: the header, then well-formed message indexes (a count of at most 1024, each index
+    /// non-negative). <paramref name="messageIndexes"/> are the raw index bytes, decodable with <see cref="DecodeMessageIndexes"/>.
+    /// </summary>
+    public static bool TryReadProtobufHeader(ReadOnlySpan<byte> data, out int schemaId, out ReadOnlySpan<byte> messageIndexes, out ReadOnlySpan<byte> payload)
+    {
+        messageIndexes = default;
+        if (!TryReadHeader(data, out schemaId, out var rest))
+        {
+            payload = default;
+            return false;
+        }
+
+        int position = 0;
+        if (!TryReadZigZagVarint(rest, ref position, out long count) || count < 0 || count > 1024)
+        {
+            payload = default;
+            return false;
+        }
+
+        for (long i = 0; i < count; i++)
+        {
+            if (!TryReadZigZagVarint(rest, ref position, out long index) || index < 0 || index > int.MaxValue)
+            {
+                payload = default;
+                return false;
+            }
+        }
+
+        messageIndexes = rest.Slice(0, position);
+        payload = rest.Slice(position);
+        return true;
+    }
+
+    /// <summary>The message indexes of a Protobuf frame ([0] for the single byte 0).</summary>
+    public static int[] DecodeMessageIndexes(ReadOnlySpan<byte> messageIndexes)
+    {
+        int position = 0;
+        if (!TryReadZigZagVarint(messageIndexes, ref position, out long count) || count < 0 || count > 1024)
+            throw new FormatException("Malformed Confluent Protobuf message indexes.");
+        if (count == 0)
+            return [0];
+        var result = new int[count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            if (!TryReadZigZagVarint(messageIndexes, ref position, out long index) || index < 0 || index > int.MaxValue)
+                throw new FormatException("Malformed Confluent Protobuf message indexes.");
+            result[i] = (int)index;
+        }
+
+        return result;
+    }
+
+    private static bool TryReadZigZagVarint(ReadOnlySpan<byte> data, ref int position, out long value)
+    {
+        ulong raw = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            if (position >= data.Length)
+            {
+                value = 0;
+                return false;
+            }
+
+            byte b = data[position++];
+            raw |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                value = (long)(raw >> 1) ^ -(long)(raw & 1);
+                return true;
+            }
+        }
+
+        value = 0;
+        return false;
+    }
+}
+
+/// <summary>Helpers the generated Protobuf deserializers call. Not meant for application code.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+public static class KafkaProtobuf
+{
+    /// <summary>
+    /// The Protobuf message bytes of a value. With <see cref="KafkaWireFormat.Auto"/> a value whose first byte is 0 is a
+    /// Confluent frame (a serialized Protobuf message cannot start with 0: that would be field number 0, which is invalid),
+    /// and a first byte 0 without a well-formed frame is an error; any other first byte means a plain message.
+    /// </summary>
+    public static ReadOnlySpan<byte> Unframe(ReadOnlySpan<byte> data, KafkaWireFormat format)
+    {
+        if (format == KafkaWireFormat.Plain)
+            return data;
+        if (format == KafkaWireFormat.Auto && (data.IsEmpty || data[0] != ConfluentWireFormat.MagicByte))
+            return data;
+        if (!ConfluentWireFormat.TryReadProtobufHeader(data, out _, out _, out var payload))
+            throw new InvalidDataException("The value starts with byte 0 but is not a well-formed Confluent Protobuf frame (magic byte, 4-byte schema id, message indexes).");
+        return payload;
+    }
+}

@@ -1,0 +1,33 @@
+namespace TypedKafka.Protocol;
+
+/// <summary>
+/// Decoding an ApiVersions response when the broker may not have understood our request version.
+/// </summary>
+/// <remarks>
+/// A broker that does not support the ApiVersions version it received answers with an ApiVersions
+/// <em>v0</em> body (error code UNSUPPORTED_VERSION = 35, plus, since Kafka 2.4 / KIP-511, its own
+/// supported ApiVersions range) regardless of the version asked, and always with response header v0.
+/// So the body must be checked for that error before it is decoded at the version we asked for.
+/// </remarks>
+public static class ApiVersionsFallback
+{
+    /// <summary>Decodes an ApiVersions response body; <paramref name="decodedVersion"/> is 0 when the broker fell back.</summary>
+    public static ApiVersionsResponse Read(ref KafkaReader reader, short requestVersion, out short decodedVersion)
+    {
+        decodedVersion = requestVersion;
+        if (requestVersion > 0 && reader.Remaining >= 2)
+        {
+            var probe = reader;
+            if (probe.ReadInt16() == (short)ErrorCode.UnsupportedVersion) decodedVersion = 0;
+        }
+        return ApiVersionsResponse.Read(ref reader, decodedVersion);
+    }
+
+    /// <summary>Decodes a whole ApiVersions response frame (header v0 + body), falling back to v0 as the broker did.</summary>
+    public static ApiVersionsResponse DecodeFrame(ReadOnlyMemory<byte> frame, short requestVersion, out int correlationId, out short decodedVersion)
+    {
+        var reader = new KafkaReader(frame, ApiVersionsResponse.ApiKey, requestVersion);
+        correlationId = ResponseHeader.Read(ref reader, 0).CorrelationId;
+        return Read(ref reader, requestVersion, out decodedVersion);
+    }
+}
