@@ -48,6 +48,13 @@ public sealed class TestProducer : IDisposable
             .Build();
     }
 
+    /// <summary>A producer for any cluster (e.g. a real one given to a sample), not only an embedded one.</summary>
+    public static TestProducer Create(string bootstrapServers, TestProducerOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bootstrapServers);
+        return new TestProducer(bootstrapServers, options);
+    }
+
     /// <summary>librdkafka's version string as Confluent.Kafka sees it (to check it bound the expected library).</summary>
     public static string NativeVersion
     {
