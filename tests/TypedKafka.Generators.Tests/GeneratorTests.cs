@@ -232,9 +232,9 @@ public class GeneratorTests
 /// <summary>Emitted-source baselines in Baselines/*.txt; set TYPEDKAFKA_UPDATE_BASELINES=1 to rewrite them.</summary>
 internal static class Baseline
 {
-    public static void Check(string hintName, string actual, [CallerFilePath] string callerPath = "")
+    public static void Check(string hintName, string actual)
     {
-        string file = Path.Combine(Path.GetDirectoryName(callerPath)!, "Baselines", hintName + ".txt");
+        string file = Path.Combine(RepositoryRoot(), "tests", "TypedKafka.Generators.Tests", "Baselines", hintName + ".txt");
         actual = actual.Replace("\r\n", "\n");
         if (Environment.GetEnvironmentVariable("TYPEDKAFKA_UPDATE_BASELINES") == "1")
         {
@@ -248,6 +248,16 @@ internal static class Baseline
         Assert.Equal(File.ReadAllText(path).Replace("\r\n", "\n"), actual);
     }
 
-    public static string RepositoryRoot([CallerFilePath] string callerPath = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(callerPath)!, "..", ".."));
+    public static string RepositoryRoot() => FindRepositoryRoot();
+
+    // Walks up from the test binaries to the folder holding TypedKafka.sln. ([CallerFilePath] is not used: CI builds
+    // map source paths to /_/ for determinism.)
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TypedKafka.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"No TypedKafka.sln above {AppContext.BaseDirectory}.");
+    }
 }

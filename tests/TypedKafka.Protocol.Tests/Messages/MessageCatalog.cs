@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using TypedKafka.Protocol.CodeGen;
 
 namespace TypedKafka.Protocol.Tests.Messages;
@@ -7,8 +6,20 @@ namespace TypedKafka.Protocol.Tests.Messages;
 /// <summary>Every generated message with its parsed definition, so tests can walk all versions and fields.</summary>
 public static class MessageCatalog
 {
-    public static string RepositoryRoot([CallerFilePath] string path = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", "..", ".."));
+    public static string RepositoryRoot() => Root.Value;
+
+    private static readonly Lazy<string> Root = new(FindRepositoryRoot);
+
+    // Walks up from the test binaries to the folder holding TypedKafka.sln. ([CallerFilePath] is not used: CI builds
+    // map source paths to /_/ for determinism.)
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TypedKafka.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"No TypedKafka.sln above {AppContext.BaseDirectory}.");
+    }
 
     public static string MessagesDirectory => Path.Combine(RepositoryRoot(), "src", "TypedKafka.Protocol", "Messages");
 
