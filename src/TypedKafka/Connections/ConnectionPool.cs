@@ -181,7 +181,8 @@ internal sealed class ConnectionPool : IAsyncDisposable
         return TimeSpan.FromMilliseconds(ms * (0.8 + 0.4 * Random.Shared.NextDouble()));
     }
 
-    private static TimeSpan Now() => TimeSpan.FromTicks(Stopwatch.GetTimestamp() * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+    // Not GetTimestamp() * TicksPerSecond / Frequency: with a 1 GHz Stopwatch that product overflows once uptime passes ~15 minutes (9.2e18 / 1e7 ns).
+    private static TimeSpan Now() => Stopwatch.GetElapsedTime(0);
 
     private async Task SweepIdleAsync()
     {

@@ -46,7 +46,7 @@ internal static class PartitionReader
     /// <param name="maxFetchVersion">Caps the negotiated Fetch version (null: use the negotiated one).</param>
     /// <returns>The records and the Fetch version used.</returns>
     public static async Task<(List<ReadRecord> Records, short FetchVersion)> ReadAllAsync(
-        KafkaTestCluster cluster, string topic, short? maxFetchVersion, CancellationToken ct)
+        KafkaTestCluster cluster, string topic, short? maxFetchVersion, CancellationToken ct, bool checkCrcs = true)
     {
         var settings = Settings(cluster.BootstrapServers);
         ClusterMetadata metadata;
@@ -62,7 +62,7 @@ internal static class PartitionReader
         if (version >= 13) Assert.NotEqual(KafkaUuid.Zero, topicId);
 
         var records = new List<ReadRecord>();
-        var options = new RecordReadOptions { CheckCrcs = true };
+        var options = new RecordReadOptions { CheckCrcs = checkCrcs };
         long offset = 0;
         var highWatermark = long.MaxValue;
         using var reader = new RecordSetReader(ReadOnlyMemory<byte>.Empty, options);
