@@ -18,7 +18,24 @@ public static class ApiVersionsFallback
         if (requestVersion > 0 && reader.Remaining >= 2)
         {
             var probe = reader;
-            if (probe.ReadInt16() == (short)ErrorCode.UnsupportedVersion) decodedVersion = 0;
+            if (probe.ReadInt16() == (short)ErrorCode.UnsupportedVersion)
+            {
+                decodedVersion = 0;
+                var attempt = reader;
+                try
+                {
+                    var refusal = ApiVersionsResponse.Read(ref attempt, 0);
+                    reader = attempt;
+                    return refusal;
+                }
+                catch (KafkaProtocolException)
+                {
+                    // A refusal that is not the v0 body Kafka brokers send (librdkafka's mock writes a one-byte count
+                    // and a throttle time): keep the refusal, without a range, so the caller retries at v0.
+                    reader.Skip(reader.Remaining);
+                    return new ApiVersionsResponse { ErrorCode = (short)ErrorCode.UnsupportedVersion };
+                }
+            }
         }
         return ApiVersionsResponse.Read(ref reader, decodedVersion);
     }

@@ -31,14 +31,6 @@ internal sealed partial class BrokerConnection
                 var reader = new KafkaReader(frame.Body, ApiVersionsRequest.ApiKey, version);
                 response = ApiVersionsFallback.Read(ref reader, version, out decoded);
             }
-            catch (KafkaProtocolException e) when (version > 0 && StartsWithUnsupportedVersion(frame.Body.Span))
-            {
-                // The broker refused our version, but its answer is not the v0 body Kafka brokers send (librdkafka's mock
-                // writes a one-byte count and a throttle time). Version 0 is accepted by every broker: ask again with it.
-                _ = e;
-                version = 0;
-                continue;
-            }
             catch (KafkaProtocolException e)
             {
                 throw e.WithApi(ApiVersionsRequest.ApiKey, version);
@@ -62,7 +54,4 @@ internal sealed partial class BrokerConnection
         }
         throw new UnsupportedVersionException($"{Endpoint} accepted no ApiVersions request version.", ApiVersionsRequest.ApiKey, version);
     }
-
-    private static bool StartsWithUnsupportedVersion(ReadOnlySpan<byte> body) =>
-        body.Length >= 2 && System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(body) == (short)ErrorCode.UnsupportedVersion;
 }
