@@ -178,4 +178,8 @@ public sealed partial class ConsumerOptions
         copy.PartitionAssignmentStrategy = [.. PartitionAssignmentStrategy];
         return copy;
     }
+
+    /// <summary>Where the consumer writes its log (rebalances, retries, failovers, dropped connections). Not a
+    /// configuration key; set it in code or let <c>AddTypedKafka</c> supply the host's. Default none.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -1,0 +1,578 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using TypedKafka.Connections;
+using TypedKafka.Fetching;
+using TypedKafka.Offsets;
+using TypedKafka.Protocol;
+
+namespace TypedKafka.Consumer;
+
+internal sealed partial class ConsumerCore
+{
+    private readonly Dictionary<int, NodeState> _nodes = [];
+    private readonly HashSet<Task> _running = [];
+    private Task? _metadataRefresh;
+
+    private sealed class NodeState
+    {
+        public readonly FetchSession Session = new();
+        public bool InFlight;
+        public long RetryAt;
+        public int Failures;
+    }
+
+    /// <summary>The background loop: keeps metadata fresh, finds positions, and keeps one Fetch in flight per broker for
+    /// every fetchable partition (prefetching while the caller works through earlier records).</summary>
+    private async Task RunAsync()
+    {
+        var closing = _closing.Token;
+        while (!closing.IsCancellationRequested)
+        {
+            var wait = TimeSpan.FromSeconds(1);
+            try
+            {
+                MaybeRefreshMetadata();
+                StartPositionLookups();
+                wait = StartFetches();
+            }
+            catch (Exception e) when (!closing.IsCancellationRequested)
+            {
+                _log.LogWarning(e, "Fetcher loop error; retrying in {Backoff} ms", _options.RetryBackoff.TotalMilliseconds);
+                wait = _options.RetryBackoff;
+            }
+            try
+            {
+                await _wake.WaitAsync(wait, closing).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private static long Now() => Stopwatch.GetTimestamp();
+
+    private static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+
+    private void Track(Task task)
+    {
+        lock (_running) _running.Add(task);
+        task.ContinueWith(t => { lock (_running) _running.Remove(t); }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task WaitForFetchesAsync()
+    {
+        Task[] running;
+        lock (_running) running = [.. _running];
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Each task logs its own failure; closing only waits for them to stop.
+        }
+    }
+
+    private void MaybeRefreshMetadata()
+    {
+        lock (_gate)
+        {
+            if (_order.Count == 0 && _subscribedTopics.Count == 0 && !_subscribeAll) return;
+            if (_metadataRefresh is { IsCompleted: false } || !Metadata.NeedsRefresh) return;
+            _metadataRefresh = RefreshMetadataAsync();
+        }
+        Track(_metadataRefresh);
+    }
+
+    private async Task RefreshMetadataAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            await Metadata.RefreshAsync(_closing.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!_closing.IsCancellationRequested)
+        {
+            _log.LogWarning("Metadata refresh failed: {Error}", e.Message);
+            await Task.Delay(_options.RetryBackoff, _closing.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Wake();
+        }
+    }
+
+    // ---------------------------------------------------------------- fetches
+
+    /// <summary>Starts a Fetch to every broker that has fetchable partitions and none in flight. Returns how long the
+    /// loop may sleep before something (a backoff) expires.</summary>
+    private TimeSpan StartFetches()
+    {
+        var view = Metadata.Current;
+        var now = Now();
+        var nextDue = long.MaxValue;
+        var plans = new Dictionary<int, (BrokerEndpoint Broker, Dictionary<TopicPartition, FetchTarget> Targets)>();
+        lock (_gate)
+        {
+            long buffered = _order.Sum(s => s.BufferedBytes);
+            if (buffered >= _options.FetchMaxBytes) return TimeSpan.FromSeconds(1);
+            foreach (var state in _order)
+            {
+                if (!state.HasPosition || state.Paused || state.FetchInFlight || state.Error is not null) continue;
+                if (state.BufferedBytes >= _options.MaxPartitionFetchBytes) continue;
+                if (state.RetryAt > now)
+                {
+                    nextDue = Math.Min(nextDue, state.RetryAt);
+                    continue;
+                }
+                var broker = TargetFor(state, view, now);
+                if (broker is null)
+                {
+                    Metadata.RequestRefresh();
+                    continue;
+                }
+                if (_nodes.TryGetValue(broker.NodeId, out var node) && (node.InFlight || node.RetryAt > now))
+                {
+                    if (!node.InFlight) nextDue = Math.Min(nextDue, node.RetryAt);
+                    continue;
+                }
+                if (!plans.TryGetValue(broker.NodeId, out var plan))
+                    plans[broker.NodeId] = plan = (broker, []);
+                var metadata = view.PartitionFor(state.Partition);
+                plan.Targets[state.Partition] = new FetchTarget(
+                    state.Partition,
+                    view.Topics.TryGetValue(state.Partition.Topic, out var topic) ? topic.TopicId : KafkaUuid.Zero,
+                    state.FetchPosition,
+                    metadata?.LeaderEpoch ?? -1,
+                    state.LastFetchedEpoch,
+                    _options.MaxPartitionFetchBytes,
+                    state,
+                    state.Version);
+            }
+
+            foreach (var (nodeId, plan) in plans)
+            {
+                if (!_nodes.TryGetValue(nodeId, out var node)) _nodes[nodeId] = node = new NodeState();
+                node.InFlight = true;
+                foreach (var target in plan.Targets.Values) target.State.FetchInFlight = true;
+            }
+        }
+
+        foreach (var (nodeId, plan) in plans) Track(FetchAsync(nodeId, plan.Broker, plan.Targets));
+        return nextDue == long.MaxValue
+            ? TimeSpan.FromSeconds(1)
+            : TimeSpan.FromSeconds(Math.Clamp((nextDue - now) / (double)Stopwatch.Frequency, 0.001, 1));
+    }
+
+    /// <summary>Where to fetch a partition from: its preferred read replica (KIP-392) while valid, else its leader.</summary>
+    private static BrokerEndpoint? TargetFor(PartitionState state, Metadata.ClusterMetadata view, long now)
+    {
+        if (state.PreferredReplica >= 0)
+        {
+            if (state.PreferredReplicaUntil > now && view.Brokers.TryGetValue(state.PreferredReplica, out var replica)) return replica;
+            state.PreferredReplica = -1;
+        }
+        return view.LeaderFor(state.Partition);
+    }
+
+    private async Task FetchAsync(int nodeId, BrokerEndpoint broker, Dictionary<TopicPartition, FetchTarget> targets)
+    {
+        await Task.Yield();
+        NodeState node;
+        lock (_gate) node = _nodes[nodeId];
+        ResponseFrame? frame = null;
+        FetchPlan? plan = null;
+        var failed = false;
+        try
+        {
+            var connection = await Pool.GetAsync(broker, _closing.Token).ConfigureAwait(false);
+            var version = connection.Versions.Pick(ApiKey.Fetch, broker: broker.ToString());
+            // Topic ids (v13+) need every topic's id; a broker that gave none (older metadata) is asked by name.
+            if (version >= 13 && targets.Values.Any(t => t.TopicId == KafkaUuid.Zero)) version = 12;
+            var useSessions = _options.EnableIncrementalFetchSessions && version >= 7;
+            plan = node.Session.Prepare(targets, version, useSessions);
+            var request = BuildRequest(plan);
+            var started = Stopwatch.GetTimestamp();
+            frame = await connection.SendAsync(request, version, pooled: true, _options.RequestTimeout + _options.FetchMaxWait, _closing.Token).ConfigureAwait(false);
+            var response = frame.Decode<FetchResponse>();
+            MetricsCollector.OnFetch(Stopwatch.GetElapsedTime(started));
+            HandleResponse(node, broker, plan, frame, response, version, useSessions);
+            lock (_gate) node.Failures = 0;
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            failed = true;
+            var level = e is KafkaConnectionException or KafkaTimeoutException ? LogLevel.Information : LogLevel.Warning;
+            _log.Log(level, "Fetch from {Broker} failed: {Error}", broker, e.Message);
+            Metadata.RequestRefresh();
+            lock (_gate)
+            {
+                node.Session.Reset();
+                node.Failures++;
+                node.RetryAt = After(Pool.Backoff(node.Failures) + _options.RetryBackoff);
+                if (e is UnsupportedVersionException or KafkaProtocolException)
+                {
+                    foreach (var target in targets.Values)
+                    {
+                        if (target.State.Version == target.Version && target.State.Error is null) target.State.Error = e;
+                    }
+                    SignalDataLocked();
+                }
+            }
+        }
+        finally
+        {
+            frame?.Release();
+            lock (_gate)
+            {
+                node.InFlight = false;
+                foreach (var target in targets.Values) target.State.FetchInFlight = false;
+                if (failed) SignalDataLocked();
+            }
+            Wake();
+        }
+    }
+
+    private FetchRequest BuildRequest(FetchPlan plan)
+    {
+        var request = new FetchRequest
+        {
+            ReplicaId = -1,
+            MaxWaitMs = (int)_options.FetchMaxWait.TotalMilliseconds,
+            MinBytes = _options.FetchMinBytes,
+            MaxBytes = _options.FetchMaxBytes,
+            IsolationLevel = (sbyte)(_readCommitted ? 1 : 0),
+            SessionId = plan.SessionId,
+            SessionEpoch = plan.Epoch,
+            RackId = _options.ClientRack,
+        };
+        foreach (var topic in plan.ToSend.GroupBy(t => t.Partition.Topic))
+        {
+            var fetchTopic = new FetchRequest.FetchTopic { Topic = topic.Key, TopicId = topic.First().TopicId };
+            foreach (var target in topic)
+            {
+                fetchTopic.Partitions.Add(new FetchRequest.FetchPartition
+                {
+                    Partition = target.Partition.Partition,
+                    CurrentLeaderEpoch = target.CurrentLeaderEpoch,
+                    FetchOffset = target.FetchOffset,
+                    LastFetchedEpoch = target.LastFetchedEpoch,
+                    LogStartOffset = -1,
+                    PartitionMaxBytes = target.MaxBytes,
+                });
+            }
+            request.Topics.Add(fetchTopic);
+        }
+        foreach (var topic in plan.Forgotten.GroupBy(t => t.Partition.Topic))
+        {
+            request.ForgottenTopicsData.Add(new FetchRequest.ForgottenTopic
+            {
+                Topic = topic.Key,
+                TopicId = topic.First().TopicId,
+                Partitions = [.. topic.Select(t => t.Partition.Partition)],
+            });
+        }
+        return request;
+    }
+
+    private void HandleResponse(NodeState node, BrokerEndpoint broker, FetchPlan plan, ResponseFrame frame, FetchResponse response, short version, bool useSessions)
+    {
+        var topError = (ErrorCode)response.ErrorCode;
+        if (topError != ErrorCode.None)
+        {
+            lock (_gate)
+            {
+                node.Session.Reset();
+                if (topError is not (ErrorCode.FetchSessionIdNotFound or ErrorCode.InvalidFetchSessionEpoch))
+                    node.RetryAt = After(_options.RetryBackoff);
+            }
+            _log.LogInformation("Fetch from {Broker}: {Error}; starting a new fetch session", broker, ErrorCodes.Describe(topError));
+            if (topError is ErrorCode.FetchSessionTopicIdError or ErrorCode.UnknownTopicId) Metadata.RequestRefresh();
+            return;
+        }
+
+        var topicNames = version >= 13 ? plan.Covered.Values.GroupBy(t => t.TopicId).ToDictionary(g => g.Key, g => g.First().Partition.Topic) : null;
+        var refreshMetadata = false;
+        lock (_gate)
+        {
+            if (useSessions) node.Session.OnResponse(response.SessionId);
+            var signal = false;
+            foreach (var topic in response.Responses)
+            {
+                string? name = topicNames is null ? topic.Topic : topicNames.GetValueOrDefault(topic.TopicId);
+                if (name is null) continue;
+                foreach (var data in topic.Partitions)
+                {
+                    var tp = new TopicPartition(name, data.PartitionIndex);
+                    if (!plan.Covered.TryGetValue(tp, out var target)) continue;
+                    var state = target.State;
+                    if (!_partitions.TryGetValue(tp, out var current) || !ReferenceEquals(current, state)
+                        || state.Version != target.Version || state.FetchPosition != target.FetchOffset)
+                        continue; // revoked, seeked or reset since the request was made
+
+                    var error = (ErrorCode)data.ErrorCode;
+                    if (error == ErrorCode.None)
+                    {
+                        signal |= Accept(state, target, data, frame, version);
+                        continue;
+                    }
+                    signal |= OnPartitionError(state, target, error, broker, ref refreshMetadata);
+                }
+            }
+            if (signal) SignalDataLocked();
+        }
+        if (refreshMetadata) Metadata.RequestRefresh();
+    }
+
+    /// <summary>Takes one partition's good answer: watermarks, replica preference, divergence, and the records.
+    /// Returns true when the caller has something new (records or an error). Called under <c>_gate</c>.</summary>
+    private bool Accept(PartitionState state, FetchTarget target, FetchResponse.PartitionData data, ResponseFrame frame, short version)
+    {
+        if (data.HighWatermark >= 0) state.Highwater = data.HighWatermark;
+        if (version >= 4 && data.LastStableOffset >= 0) state.LastStableOffset = data.LastStableOffset;
+        if (version >= 5 && data.LogStartOffset >= 0) state.LogStartOffset = data.LogStartOffset;
+        if (version >= 11 && data.PreferredReadReplica >= 0 && data.PreferredReadReplica != state.PreferredReplica)
+        {
+            state.PreferredReplica = data.PreferredReadReplica;
+            state.PreferredReplicaUntil = After(_options.MetadataMaxAge);
+            _log.LogDebug("{Partition}: fetching from preferred read replica {Replica}", state.Partition, data.PreferredReadReplica);
+        }
+
+        if (version >= 12 && data.DivergingEpoch is { EndOffset: >= 0, Epoch: >= 0 } diverging)
+        {
+            // KIP-320: the log we read was truncated on the leader after an unclean election or leader change.
+            var truncatedAt = Math.Min(diverging.EndOffset, state.Position >= 0 ? state.Position : diverging.EndOffset);
+            if (_options.AutoOffsetReset == AutoOffsetReset.None)
+            {
+                state.Error = new KafkaException(
+                    $"Log truncation detected for {state.Partition}: the leader's log diverges at offset {diverging.EndOffset} (epoch {diverging.Epoch}), " +
+                    $"before the fetch position {target.FetchOffset}. AutoOffsetReset is None: seek to continue.");
+                return true;
+            }
+            _log.LogWarning("{Partition}: log truncation detected at offset {Offset} (epoch {Epoch}); resuming from {Resume}",
+                state.Partition, diverging.EndOffset, diverging.Epoch, truncatedAt);
+            state.SeekTo(truncatedAt);
+            return false;
+        }
+
+        if (data.Records is not { Length: > 0 } records) return false;
+        if (!TryScanBatches(records.Span, out var nextOffset, out var lastEpoch))
+        {
+            // No complete batch: before KIP-74 (Fetch v3) a batch larger than the partition limit is never returned whole.
+            state.Error = new KafkaException(
+                $"{state.Partition} at offset {target.FetchOffset} has a record batch larger than MaxPartitionFetchBytes ({_options.MaxPartitionFetchBytes}); increase it to read on.");
+            return true;
+        }
+        if (nextOffset <= target.FetchOffset) return false;
+        state.FetchPosition = nextOffset;
+        if (lastEpoch >= 0) state.LastFetchedEpoch = lastEpoch;
+        var fetch = new CompletedFetch(state, state.Version, target.FetchOffset, nextOffset, frame, records,
+            _readCommitted ? data.AbortedTransactions : null, version);
+        state.Buffered.Enqueue(fetch);
+        state.BufferedBytes += fetch.SizeInBytes;
+        return !state.Paused;
+    }
+
+    /// <summary>Reacts to a partition-level fetch error. Called under <c>_gate</c>.</summary>
+    private bool OnPartitionError(PartitionState state, FetchTarget target, ErrorCode error, BrokerEndpoint broker, ref bool refreshMetadata)
+    {
+        switch (error)
+        {
+            case ErrorCode.OffsetOutOfRange:
+                if (_options.AutoOffsetReset == AutoOffsetReset.None)
+                {
+                    state.Invalidate();
+                    state.Error = new OffsetOutOfRangeException(new Dictionary<TopicPartition, long> { [state.Partition] = target.FetchOffset });
+                    return true;
+                }
+                _log.LogInformation("{Partition}: offset {Offset} is out of range; resetting to the {Reset} offset",
+                    state.Partition, target.FetchOffset, _options.AutoOffsetReset);
+                state.ResetPosition(_options.AutoOffsetReset, awaitCommitted: false);
+                return false;
+
+            case ErrorCode.NotLeaderOrFollower or ErrorCode.ReplicaNotAvailable or ErrorCode.KafkaStorageError
+                or ErrorCode.FencedLeaderEpoch or ErrorCode.UnknownLeaderEpoch or ErrorCode.UnknownTopicOrPartition
+                or ErrorCode.UnknownTopicId or ErrorCode.InconsistentTopicId or ErrorCode.LeaderNotAvailable
+                or ErrorCode.OffsetNotAvailable:
+                _log.LogDebug("{Partition}: {Error} from {Broker}; refreshing metadata", state.Partition, ErrorCodes.KafkaName(error), broker);
+                state.PreferredReplica = -1;
+                state.RetryAt = After(_options.RetryBackoff);
+                refreshMetadata = true;
+                return false;
+
+            case ErrorCode.TopicAuthorizationFailed:
+                state.Error = new KafkaAuthorizationException($"Not authorized to read topic {state.Partition.Topic} (Fetch from {broker}).");
+                return true;
+
+            default:
+                if (ErrorCodes.IsRetriable(error))
+                {
+                    state.RetryAt = After(_options.RetryBackoff);
+                    return false;
+                }
+                state.Error = new KafkaBrokerException(error, $"Fetch of {state.Partition} at offset {target.FetchOffset} from {broker} failed: {ErrorCodes.Describe(error)}");
+                return true;
+        }
+    }
+
+    /// <summary>Walks the batch headers of a records blob: the offset after the last complete batch and that batch's
+    /// leader epoch (-1 for legacy messages). False when no batch is complete.</summary>
+    internal static bool TryScanBatches(ReadOnlySpan<byte> records, out long nextOffset, out int lastEpoch)
+    {
+        nextOffset = -1;
+        lastEpoch = -1;
+        var found = false;
+        var position = 0;
+        while (records.Length - position >= 17)
+        {
+            var size = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 8));
+            if (size < 14 || size > records.Length - position - 12) break;
+            var offset = BinaryPrimitives.ReadInt64BigEndian(records.Slice(position));
+            var magic = records[position + 16];
+            if (magic >= 2)
+            {
+                if (size < 49) break;
+                var lastDelta = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 23));
+                nextOffset = offset + lastDelta + 1;
+                lastEpoch = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 12));
+            }
+            else
+            {
+                // A legacy message (or compressed wrapper) carries the offset of its last record.
+                nextOffset = offset + 1;
+                lastEpoch = -1;
+            }
+            found = true;
+            position += 12 + size;
+        }
+        return found;
+    }
+
+    // ---------------------------------------------------------------- position lookups
+
+    /// <summary>Finds positions for partitions that have none: the committed offset (in a group) or the reset strategy.</summary>
+    private void StartPositionLookups()
+    {
+        var now = Now();
+        List<PartitionState> committed = [];
+        List<PartitionState> earliest = [];
+        List<PartitionState> latest = [];
+        lock (_gate)
+        {
+            List<TopicPartition>? noOffset = null;
+            foreach (var state in _order)
+            {
+                if (state.HasPosition || state.PositionLookupInFlight || state.Error is not null || state.RetryAt > now) continue;
+                if (state.AwaitingCommitted && CommittedLookup is not null)
+                {
+                    committed.Add(state);
+                    continue;
+                }
+                switch (state.PendingReset)
+                {
+                    case AutoOffsetReset.Earliest: earliest.Add(state); break;
+                    case AutoOffsetReset.Latest: latest.Add(state); break;
+                    default:
+                        (noOffset ??= []).Add(state.Partition);
+                        state.Error = new NoOffsetForPartitionException([state.Partition]);
+                        break;
+                }
+            }
+            if (noOffset is not null) SignalDataLocked();
+            foreach (var state in committed.Concat(earliest).Concat(latest)) state.PositionLookupInFlight = true;
+        }
+        if (committed.Count > 0) Track(LookUpCommittedAsync(committed));
+        if (earliest.Count > 0) Track(ResetAsync(earliest, OffsetLookup.Earliest));
+        if (latest.Count > 0) Track(ResetAsync(latest, OffsetLookup.Latest));
+    }
+
+    private async Task LookUpCommittedAsync(List<PartitionState> states)
+    {
+        await Task.Yield();
+        var versions = states.Select(s => s.Version).ToList();
+        try
+        {
+            var committed = await CommittedLookup!([.. states.Select(s => s.Partition)], _closing.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                for (var i = 0; i < states.Count; i++)
+                {
+                    var state = states[i];
+                    if (state.Version != versions[i] || state.HasPosition) continue;
+                    if (committed.TryGetValue(state.Partition, out var offset) && offset is { Offset: >= 0 })
+                    {
+                        state.SeekTo(offset.Offset, offset.LeaderEpoch);
+                    }
+                    else
+                    {
+                        state.AwaitingCommitted = false; // no commit: the reset strategy decides
+                    }
+                }
+                SignalDataLocked();
+            }
+        }
+        catch (Exception e) when (!_closing.IsCancellationRequested)
+        {
+            _log.LogInformation("Looking up committed offsets for {Partitions} failed: {Error}", string.Join(", ", states), e.Message);
+            lock (_gate)
+            {
+                foreach (var state in states) state.RetryAt = After(_options.RetryBackoff);
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                foreach (var state in states) state.PositionLookupInFlight = false;
+            }
+            Wake();
+        }
+    }
+
+    private async Task ResetAsync(List<PartitionState> states, long timestamp)
+    {
+        await Task.Yield();
+        var versions = states.Select(s => s.Version).ToList();
+        try
+        {
+            var results = await Offsets.ListAsync(states.ToDictionary(s => s.Partition, _ => timestamp), _options.RequestTimeout, _closing.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                for (var i = 0; i < states.Count; i++)
+                {
+                    var state = states[i];
+                    if (state.Version != versions[i] || state.HasPosition || !results.TryGetValue(state.Partition, out var result) || result.Offset < 0) continue;
+                    state.SeekTo(result.Offset, result.LeaderEpoch);
+                }
+                SignalDataLocked();
+            }
+        }
+        catch (Exception e) when (!_closing.IsCancellationRequested)
+        {
+            _log.LogInformation("Resetting offsets of {Partitions} failed: {Error}", string.Join(", ", states), e.Message);
+            lock (_gate)
+            {
+                foreach (var state in states)
+                {
+                    state.RetryAt = After(_options.RetryBackoff);
+                    if (e is KafkaAuthorizationException or UnsupportedVersionException) state.Error = e;
+                }
+                SignalDataLocked();
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                foreach (var state in states) state.PositionLookupInFlight = false;
+            }
+            Wake();
+        }
+    }
+}
