@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using TypedKafka;
-using TypedKafka.Protocol;
-using TypedKafka.Sample;
 using TypedKafka.Testing;
 
 // TypedKafka sample: starts an embedded Kafka cluster (or uses --bootstrap-servers host:port for a real one), seeds
-// records with an independent producer, then reads them back through TypedKafka's wire-protocol layer.
+// records with an independent producer, then reads them back with TypedKafka's KafkaConsumer.
 // Usage: dotnet run --project samples/TypedKafka.Sample [-- --bootstrap-servers host:9092] [--records N]
 
 var bootstrap = Argument(args, "--bootstrap-servers");
@@ -44,60 +42,31 @@ try
         }), ct);
     Console.WriteLine($"Produced {produced.Count} records in {clock.ElapsedMilliseconds} ms.");
 
-    // 2. Read them back: Metadata to find each partition's leader, then Fetch from offset 0 to the high watermark.
-    var (host, port) = SplitHostPort(bootstrap.Split(',')[0]);
-    using var bootstrapClient = await WireClient.ConnectAsync(host, port, ct);
-    var metadataVersion = bootstrapClient.Version(ApiKey.Metadata);
-    var metadata = await bootstrapClient.RequestAsync<MetadataResponse>(
-        new MetadataRequest { Topics = [new MetadataRequest.MetadataRequestTopic { Name = Topic }] }, metadataVersion, ct);
-    var topic = metadata.Topics.Single(t => t.Name == Topic);
-    Console.WriteLine($"Metadata v{metadataVersion}: {metadata.Brokers.Count} brokers, topic '{Topic}' has {topic.Partitions.Count} partitions.");
-
-    var total = 0;
-    foreach (var partition in topic.Partitions.OrderBy(p => p.PartitionIndex))
+    // 2. Read them back with KafkaConsumer in assign mode: every partition from the beginning.
+    await using var consumer = new KafkaConsumer<string?, string?>(new ConsumerOptions
     {
-        var leader = metadata.Brokers.Single(b => b.NodeId == partition.LeaderId);
-        using var client = await WireClient.ConnectAsync(leader.Host, leader.Port, ct);
-        var fetchVersion = client.Version(ApiKey.Fetch);
-        long offset = 0, highWatermark = long.MaxValue;
-        var count = 0;
-        string? last = null;
-        while (offset < highWatermark)
+        BootstrapServers = bootstrap,
+        ClientId = "typedkafka-sample",
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+    });
+    var partitions = await consumer.PartitionsForTopicAsync(Topic, ct) ?? throw new InvalidOperationException($"Topic {Topic} does not exist.");
+    consumer.Assign(partitions.Select(p => new TopicPartition(Topic, p)));
+    var counts = new Dictionary<int, int>();
+    var last = new Dictionary<int, string>();
+    var total = 0;
+    clock.Restart();
+    while (total < recordCount && !ct.IsCancellationRequested)
+    {
+        foreach (var record in await consumer.PollAsync(TimeSpan.FromSeconds(1), cancellationToken: ct))
         {
-            var request = new FetchRequest
-            {
-                MaxWaitMs = 100,
-                MinBytes = 1,
-                Topics =
-                [
-                    new FetchRequest.FetchTopic
-                    {
-                        Topic = Topic, // versions 0-12 name the topic; 13+ use its id (KIP-516)
-                        TopicId = fetchVersion >= 13 ? topic.TopicId : default,
-                        Partitions = [new FetchRequest.FetchPartition { Partition = partition.PartitionIndex, FetchOffset = offset, PartitionMaxBytes = 1 << 20 }],
-                    },
-                ],
-            };
-            var response = await client.RequestAsync<FetchResponse>(request, fetchVersion, ct);
-            var data = response.Responses.Single().Partitions.Single();
-            if (data.ErrorCode != 0)
-                throw new KafkaException($"Fetch from {Topic}-{partition.PartitionIndex}: {ErrorCodes.KafkaName((ErrorCode)data.ErrorCode)}");
-            highWatermark = data.HighWatermark;
-            using var reader = new RecordSetReader(data.Records ?? default, new RecordReadOptions { CheckCrcs = true }, startOffset: offset);
-            while (reader.TryReadNextBatch(out var batch))
-            {
-                while (reader.TryReadNextRecord(out var record))
-                {
-                    if (record.IsControl) continue;
-                    count++;
-                    last = $"{Encoding.UTF8.GetString(record.Key)} => {Encoding.UTF8.GetString(record.Value)}";
-                }
-                offset = batch.NextOffset;
-            }
+            counts[record.Partition] = counts.GetValueOrDefault(record.Partition) + 1;
+            last[record.Partition] = $"{record.Key} => {record.Value}";
+            total++;
         }
-        total += count;
-        Console.WriteLine($"  {Topic}-{partition.PartitionIndex}: read {count} records (Fetch v{fetchVersion} from broker {leader.NodeId}); last: {last}");
     }
+    Console.WriteLine($"Consumed {total} records in {clock.ElapsedMilliseconds} ms.");
+    foreach (var (partition, count) in counts.OrderBy(c => c.Key))
+        Console.WriteLine($"  {Topic}-{partition}: {count} records; last: {last[partition]}");
 
     Console.WriteLine(total == recordCount
         ? $"Read all {total} records back. Done."
