@@ -83,9 +83,3 @@ static string? Argument(string[] args, string name)
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
-
-static (string Host, int Port) SplitHostPort(string hostPort)
-{
-    var colon = hostPort.LastIndexOf(':');
-    return (hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-}
