@@ -61,15 +61,45 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
     /// <summary>How long since the last request was sent or response received.</summary>
     public TimeSpan IdleTime => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastActivity));
 
-    /// <summary>Connects, starts the read loop and negotiates API versions.</summary>
+    /// <summary>Connects, runs the TLS handshake (SSL, SASL_SSL), starts the read loop, negotiates API versions and
+    /// authenticates with SASL (SASL_PLAINTEXT, SASL_SSL; see <c>Security/</c>).</summary>
     public static async Task<BrokerConnection> ConnectAsync(BrokerEndpoint endpoint, ConnectionSettings settings, CancellationToken cancellationToken)
     {
         var socket = await OpenSocketAsync(endpoint, settings, cancellationToken).ConfigureAwait(false);
-        var connection = new BrokerConnection(endpoint, settings, socket, new NetworkStream(socket, ownsSocket: false));
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (settings.Tls is TlsSettings tls)
+        {
+            try
+            {
+                stream = await TlsTransport.AuthenticateAsync(stream, endpoint, tls, settings.ConnectionSetupTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose(); // the streams were disposed by TlsTransport
+                throw;
+            }
+        }
+        var connection = new BrokerConnection(endpoint, settings, socket, stream);
         connection._readLoop = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
         try
         {
-            connection.Versions = await connection.NegotiateVersionsAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                connection.Versions = await connection.NegotiateVersionsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (KafkaConnectionException e) when (settings.Tls is not null)
+            {
+                // With TLS 1.3 a broker that refuses the client certificate does so after the client's side of the
+                // handshake, so the refusal shows up here as a closed connection.
+                var hint = settings.Tls.CertFile is null
+                    ? "when no client certificate is sent (set SslCertFile and SslKeyFile)"
+                    : "when it does not trust the certificate of SslCertFile";
+                throw new KafkaConnectionException(
+                    $"{e.Message} The TLS handshake had succeeded: a broker that requires client certificates (ssl.client.auth=required) " +
+                    $"may close the connection like this {hint}.", e);
+            }
+            if (settings.Sasl is SaslSettings sasl)
+                await SaslAuthenticator.AuthenticateAsync(connection, sasl, settings.ConnectionSetupTimeout, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
