@@ -69,6 +69,15 @@ public sealed unsafe partial class KafkaTestCluster : IAsyncDisposable, IDisposa
 
         var result = new KafkaTestCluster(api, handle, cluster, brokers);
         result.SetGroupInitialRebalanceDelay(options.GroupInitialRebalanceDelay);
+        if (options.AdvertiseOnlyParsedGroupVersions)
+        {
+            // The 2.16 mock advertises JoinGroup v0-6, SyncGroup v0-4 and LeaveGroup v0-4 but parses those bodies with
+            // the pre-flexible layout: a JoinGroup v6 or SyncGroup v4 makes it close the connection, and LeaveGroup v3+
+            // (member batches) is not understood. librdkafka's own client never sends them. Advertise what it parses.
+            result.SetApiVersion(ApiKey.JoinGroup, 0, 5);
+            result.SetApiVersion(ApiKey.SyncGroup, 0, 3);
+            result.SetApiVersion(ApiKey.LeaveGroup, 0, 2);
+        }
         return Task.FromResult(result);
     }
 
@@ -359,6 +368,10 @@ public sealed class KafkaTestClusterOptions
     /// <summary>How long a classic group's first join waits for more members. Zero (the default) makes tests fast;
     /// librdkafka's own default is 3 s.</summary>
     public TimeSpan GroupInitialRebalanceDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Narrow the classic group APIs to the versions the mock really parses (JoinGroup v0-5, SyncGroup v0-3,
+    /// LeaveGroup v0-2), so that a client negotiating the highest advertised version works. Default true.</summary>
+    public bool AdvertiseOnlyParsedGroupVersions { get; set; } = true;
 
     /// <summary>librdkafka's syslog level for the broker's own log lines on stderr (0 = none .. 7 = debug). Default 3 (errors).</summary>
     public int LogLevel { get; set; } = 3;

@@ -18,16 +18,27 @@ public sealed partial class ConsumerOptions
     {
         ArgumentNullException.ThrowIfNull(settings);
         var options = new ConsumerOptions();
+        options.ApplySettings(settings);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>
+    /// Sets the options named in <paramref name="settings"/> (same names and formats as <see cref="FromDictionary"/>) on
+    /// this instance, leaving the others unchanged; does not validate. Used to bind configuration without reflection.
+    /// </summary>
+    /// <exception cref="ArgumentException">A key is unknown or a value cannot be parsed; the message names the key.</exception>
+    public void ApplySettings(IEnumerable<KeyValuePair<string, string>> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
         foreach (var (key, value) in settings)
         {
             if (!Settings.TryGetValue(key.Trim(), out var apply))
                 throw new ArgumentException($"Unknown consumer setting '{key}'.", nameof(settings));
             if (value is null)
                 throw new ArgumentException($"Consumer setting '{key}' has no value.", nameof(settings));
-            apply(options, value.Trim(), key);
+            apply(this, value.Trim(), key);
         }
-        options.Validate();
-        return options;
     }
 
     private static Dictionary<string, Apply> BuildSettings()

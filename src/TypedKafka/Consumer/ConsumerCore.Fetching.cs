@@ -194,7 +194,7 @@ internal sealed partial class ConsumerCore
             if (version >= 13 && targets.Values.Any(t => t.TopicId == KafkaUuid.Zero)) version = 12;
             var useSessions = _options.EnableIncrementalFetchSessions && version >= 7;
             plan = node.Session.Prepare(targets, version, useSessions);
-            var request = BuildRequest(plan);
+            var request = BuildRequest(plan, version);
             var started = Stopwatch.GetTimestamp();
             frame = await connection.SendAsync(request, version, pooled: true, _options.RequestTimeout + _options.FetchMaxWait, _closing.Token).ConfigureAwait(false);
             var response = frame.Decode<FetchResponse>();
@@ -216,13 +216,14 @@ internal sealed partial class ConsumerCore
                 node.Session.Reset();
                 node.Failures++;
                 node.RetryAt = After(Pool.Backoff(node.Failures) + _options.RetryBackoff);
-                if (e is UnsupportedVersionException or KafkaProtocolException)
+                foreach (var target in targets.Values)
                 {
-                    foreach (var target in targets.Values)
-                    {
-                        if (target.State.Version == target.Version && target.State.Error is null) target.State.Error = e;
-                    }
-                    SignalDataLocked();
+                    // A replica that cannot be reached is abandoned for the leader (KIP-392).
+                    if (target.State.PreferredReplica == nodeId) target.State.PreferredReplica = -1;
+                    // No version in common cannot heal by retrying: the application must hear of it. A malformed
+                    // answer (KafkaProtocolException) is retried with backoff like a failed connection.
+                    if (e is UnsupportedVersionException && target.State.Version == target.Version && target.State.Error is null)
+                        target.State.Error = e;
                 }
             }
         }
@@ -239,7 +240,7 @@ internal sealed partial class ConsumerCore
         }
     }
 
-    private FetchRequest BuildRequest(FetchPlan plan)
+    private FetchRequest BuildRequest(FetchPlan plan, short version)
     {
         var request = new FetchRequest
         {
@@ -247,7 +248,7 @@ internal sealed partial class ConsumerCore
             MaxWaitMs = (int)_options.FetchMaxWait.TotalMilliseconds,
             MinBytes = _options.FetchMinBytes,
             MaxBytes = _options.FetchMaxBytes,
-            IsolationLevel = (sbyte)(_readCommitted ? 1 : 0),
+            IsolationLevel = (sbyte)(_readCommitted && version >= 4 ? 1 : 0),
             SessionId = plan.SessionId,
             SessionEpoch = plan.Epoch,
             RackId = _options.ClientRack,
@@ -262,7 +263,8 @@ internal sealed partial class ConsumerCore
                     Partition = target.Partition.Partition,
                     CurrentLeaderEpoch = target.CurrentLeaderEpoch,
                     FetchOffset = target.FetchOffset,
-                    LastFetchedEpoch = target.LastFetchedEpoch,
+                    // Only v12+ carries it (KIP-595); older versions reject a non-default value.
+                    LastFetchedEpoch = version >= 12 ? target.LastFetchedEpoch : -1,
                     LogStartOffset = -1,
                     PartitionMaxBytes = target.MaxBytes,
                 });
@@ -346,28 +348,42 @@ internal sealed partial class ConsumerCore
 
         if (version >= 12 && data.DivergingEpoch is { EndOffset: >= 0, Epoch: >= 0 } diverging)
         {
-            // KIP-320: the log we read was truncated on the leader after an unclean election or leader change.
-            var truncatedAt = Math.Min(diverging.EndOffset, state.Position >= 0 ? state.Position : diverging.EndOffset);
+            // KIP-320: the log we fetched from was truncated on the leader (leader change, unclean election).
+            if (state.HasPosition && diverging.EndOffset >= state.Position)
+            {
+                // Only data not yet handed out diverges: fetch again from the application's position.
+                _log.LogInformation("{Partition}: the leader's log diverges at offset {Offset} (epoch {Epoch}), past the position {Position}; refetching",
+                    state.Partition, diverging.EndOffset, diverging.Epoch, state.Position);
+                state.SeekTo(state.Position, state.PositionEpoch);
+                return false;
+            }
             if (_options.AutoOffsetReset == AutoOffsetReset.None)
             {
+                state.Invalidate();
                 state.Error = new KafkaException(
                     $"Log truncation detected for {state.Partition}: the leader's log diverges at offset {diverging.EndOffset} (epoch {diverging.Epoch}), " +
-                    $"before the fetch position {target.FetchOffset}. AutoOffsetReset is None: seek to continue.");
+                    $"before the position {state.Position}; records from {diverging.EndOffset} on were handed out and no longer exist. AutoOffsetReset is None: seek to continue.");
                 return true;
             }
-            _log.LogWarning("{Partition}: log truncation detected at offset {Offset} (epoch {Epoch}); resuming from {Resume}",
-                state.Partition, diverging.EndOffset, diverging.Epoch, truncatedAt);
-            state.SeekTo(truncatedAt);
+            _log.LogWarning("{Partition}: log truncation detected at offset {Offset} (epoch {Epoch}), before the position {Position}; resuming from {Offset}",
+                state.Partition, diverging.EndOffset, diverging.Epoch, state.Position, diverging.EndOffset);
+            state.SeekTo(diverging.EndOffset, diverging.Epoch);
             return false;
         }
 
         if (data.Records is not { Length: > 0 } records) return false;
-        if (!TryScanBatches(records.Span, out var nextOffset, out var lastEpoch))
+        switch (ScanBatches(records.Span, out var nextOffset, out var lastEpoch))
         {
-            // No complete batch: before KIP-74 (Fetch v3) a batch larger than the partition limit is never returned whole.
-            state.Error = new KafkaException(
-                $"{state.Partition} at offset {target.FetchOffset} has a record batch larger than MaxPartitionFetchBytes ({_options.MaxPartitionFetchBytes}); increase it to read on.");
-            return true;
+            case BatchScan.Invalid:
+                state.Error = new KafkaProtocolException(
+                    $"Malformed record batch header in {state.Partition} at offset {target.FetchOffset}: its length field is invalid. Seek past it to continue.",
+                    (short)ApiKey.Fetch, version, 8);
+                return true;
+            case BatchScan.Truncated:
+                // No complete batch: before KIP-74 (Fetch v3) a batch larger than the partition limit is never returned whole.
+                state.Error = new KafkaException(
+                    $"{state.Partition} at offset {target.FetchOffset} has a record batch larger than MaxPartitionFetchBytes ({_options.MaxPartitionFetchBytes}); increase it to read on.");
+                return true;
         }
         if (nextOffset <= target.FetchOffset) return false;
         state.FetchPosition = nextOffset;
@@ -384,6 +400,11 @@ internal sealed partial class ConsumerCore
     {
         switch (error)
         {
+            case ErrorCode.OffsetOutOfRange when state.PreferredReplica == broker.NodeId:
+                // A lagging follower: go back to the leader for the same offset instead of resetting (KAFKA-8365).
+                state.PreferredReplica = -1;
+                return false;
+
             case ErrorCode.OffsetOutOfRange:
                 if (_options.AutoOffsetReset == AutoOffsetReset.None)
                 {
@@ -421,9 +442,13 @@ internal sealed partial class ConsumerCore
         }
     }
 
+    internal enum BatchScan { Found, Truncated, Invalid }
+
     /// <summary>Walks the batch headers of a records blob: the offset after the last complete batch and that batch's
-    /// leader epoch (-1 for legacy messages). False when no batch is complete.</summary>
-    internal static bool TryScanBatches(ReadOnlySpan<byte> records, out long nextOffset, out int lastEpoch)
+    /// leader epoch (-1 for legacy messages). <see cref="BatchScan.Truncated"/> when no batch is complete,
+    /// <see cref="BatchScan.Invalid"/> when the first batch's length field cannot be right. A bad header after good
+    /// batches ends the scan there: the next fetch starts at it and reports it.</summary>
+    internal static BatchScan ScanBatches(ReadOnlySpan<byte> records, out long nextOffset, out int lastEpoch)
     {
         nextOffset = -1;
         lastEpoch = -1;
@@ -432,12 +457,12 @@ internal sealed partial class ConsumerCore
         while (records.Length - position >= 17)
         {
             var size = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 8));
-            if (size < 14 || size > records.Length - position - 12) break;
-            var offset = BinaryPrimitives.ReadInt64BigEndian(records.Slice(position));
             var magic = records[position + 16];
+            if (size < 14 || (magic >= 2 && size < 49)) return found ? BatchScan.Found : BatchScan.Invalid;
+            if (size > records.Length - position - 12) break;
+            var offset = BinaryPrimitives.ReadInt64BigEndian(records.Slice(position));
             if (magic >= 2)
             {
-                if (size < 49) break;
                 var lastDelta = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 23));
                 nextOffset = offset + lastDelta + 1;
                 lastEpoch = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 12));
@@ -451,7 +476,7 @@ internal sealed partial class ConsumerCore
             found = true;
             position += 12 + size;
         }
-        return found;
+        return found ? BatchScan.Found : BatchScan.Truncated;
     }
 
     // ---------------------------------------------------------------- position lookups

@@ -340,14 +340,13 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
         get { lock (_gate) return _dataSignal.Task; }
     }
 
-    private static Exception Rethrowable(Exception error) => error switch
+    /// <summary>A stored partition error, thrown again on every poll until the application seeks: the same exception
+    /// object (its type is the contract), with the current call's stack appended.</summary>
+    private static Exception Rethrowable(Exception error)
     {
-        NoOffsetForPartitionException e => new NoOffsetForPartitionException(e.Partitions),
-        OffsetOutOfRangeException e => new OffsetOutOfRangeException(e.Offsets),
-        KafkaAuthorizationException e => new KafkaAuthorizationException(e.Message, e.InnerException),
-        KafkaBrokerException e => new KafkaBrokerException(e.ErrorCode, e.Message, e.InnerException),
-        _ => new KafkaException(error.Message, error),
-    };
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return error;
+    }
 
     // ---------------------------------------------------------------- lifecycle
 

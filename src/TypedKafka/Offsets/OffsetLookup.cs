@@ -119,7 +119,8 @@ internal sealed class OffsetLookup
             var request = new ListOffsetsRequest
             {
                 ReplicaId = -1,
-                IsolationLevel = (sbyte)(_options.IsolationLevel == IsolationLevel.ReadCommitted ? 1 : 0),
+                // v2+ only (KIP-98); older versions reject a non-default value.
+                IsolationLevel = (sbyte)(_options.IsolationLevel == IsolationLevel.ReadCommitted && version >= 2 ? 1 : 0),
                 Topics = [.. partitions.GroupBy(p => p.Topic).Select(t => new ListOffsetsRequest.ListOffsetsTopic
                 {
                     Name = t.Key,
