@@ -49,7 +49,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
     // ---------------------------------------------------------------- assignment
 
     /// <summary>Assigns these partitions manually (no group management); replaces any previous assignment. An empty
-    /// list is the same as <c>Unsubscribe()</c>. New partitions start at their committed offset (with a
+    /// list is the same as <see cref="Unsubscribe"/>. New partitions start at their committed offset (with a
     /// <see cref="ConsumerOptions.GroupId"/>) or per <see cref="ConsumerOptions.AutoOffsetReset"/>.</summary>
     /// <exception cref="InvalidOperationException">The consumer has a subscription.</exception>
     public void Assign(IEnumerable<TopicPartition> partitions)

@@ -1,0 +1,765 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using TypedKafka.Groups.Assignors;
+using TypedKafka.Metadata;
+using TypedKafka.Protocol;
+
+namespace TypedKafka.Groups;
+
+/// <summary>
+/// The consumer's side of group membership (issue #5): finds the group coordinator, joins the group with the classic
+/// protocol (JoinGroup/SyncGroup/Heartbeat, client-side assignors, eager or cooperative rebalancing) or the KIP-848
+/// protocol (ConsumerGroupHeartbeat, server-side assignment), tells the consumer (<see cref="IGroupMember"/>) and the
+/// application (<see cref="IConsumerRebalanceListener"/>) about assignment changes, and commits and fetches offsets.
+/// </summary>
+/// <remarks>
+/// <para>Threads: the caller drives joins, listener callbacks and auto-commit from <see cref="PollAsync"/> (and
+/// <see cref="UnsubscribeAsync"/> / <see cref="CloseAsync"/>); the JoinGroup/SyncGroup exchange runs as a task that
+/// polls await with their own time limit, so a poll returns on time while a rebalance is still under way; one
+/// heartbeat loop per coordinator sends heartbeats, enforces <see cref="ConsumerOptions.MaxPollInterval"/> and records
+/// what the caller must do next; one commit loop (<see cref="OffsetCommitter"/>) sends every commit in order.</para>
+/// <para>Locks: <c>_gate</c> guards the membership state (generation or epoch, member id, flags) shared with the
+/// heartbeat loop and the commit loop; it is never held across an await or a call into the member or the listener.
+/// The caller-only state (owned partitions, the join task) needs no lock: one logical caller at a time.</para>
+/// </remarks>
+internal sealed partial class GroupCoordinator : IAsyncDisposable
+{
+    private static readonly IReadOnlySet<string> NoTopics = new HashSet<string>(StringComparer.Ordinal);
+
+    private readonly ConsumerOptions _options;
+    private readonly MetadataManager _metadata;
+    private readonly IGroupMember _member;
+    private readonly ILogger _log;
+    private readonly string _groupId;
+    private readonly string? _instanceId;
+    private readonly bool _kip848;
+    private readonly CoordinatorChannel _channel;
+    private readonly OffsetCommitter _committer;
+    private readonly object _gate = new();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly SemaphoreSlim _heartbeatWake = new(0, int.MaxValue);
+    private Task? _heartbeatLoop;
+
+    // Subscription: written by the caller under _gate; the heartbeat loop reads it (KIP-848 sends the topic names).
+    private IReadOnlySet<string> _subscription = NoTopics;
+    private Regex? _pattern;
+    private IConsumerRebalanceListener? _listener;
+    private bool _subscribed;
+    private long _patternCheckedVersion = -1;
+
+    // Caller-only: the partitions this coordinator has given the member.
+    private readonly HashSet<TopicPartition> _owned = [];
+
+    // Poll bookkeeping.
+    private long _lastPoll = Stopwatch.GetTimestamp();
+    private ExceptionDispatchInfo? _fatal;
+    private Exception? _deferred;
+    private readonly List<Exception> _listenerErrors = [];
+    private long _nextAutoCommit;
+    private Task? _autoCommit;
+    private int _closed;
+
+    public GroupCoordinator(ConsumerOptions options, MetadataManager metadata, IGroupMember member, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(member);
+        if (string.IsNullOrWhiteSpace(options.GroupId))
+            throw new ArgumentException("A group coordinator needs ConsumerOptions.GroupId.", nameof(options));
+        GroupOptionsValidation.Validate(options);
+        _options = options;
+        _metadata = metadata;
+        _member = member;
+        _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _groupId = options.GroupId;
+        _instanceId = options.GroupInstanceId;
+        _kip848 = options.GroupProtocol == GroupProtocol.Consumer;
+        _channel = new CoordinatorChannel(options, metadata, _log, _groupId);
+        _committer = new OffsetCommitter(options, _channel, _log, _groupId, CurrentCommitIdentity, OnCommitGroupError);
+        _nextAutoCommit = Stopwatch.GetTimestamp() + Ticks(options.AutoCommitInterval);
+        _assignors = [.. options.PartitionAssignmentStrategy.Select(PartitionAssignors.Create)];
+        _cooperative = PartitionAssignors.CommonRebalanceProtocol(_assignors) == RebalanceProtocol.Cooperative;
+        _cgMemberId = "";
+    }
+
+    /// <summary>The group this coordinator serves.</summary>
+    public string GroupId => _groupId;
+
+    /// <summary>The coordinator broker currently connected to (null while unknown).</summary>
+    internal CoordinatorChannel Channel => _channel;
+
+    /// <summary>The topics subscribed to: the explicit list, or the topics the pattern matches now; empty when none.</summary>
+    public IReadOnlySet<string> Subscription
+    {
+        get
+        {
+            lock (_gate) return _subscribed ? _subscription : NoTopics;
+        }
+    }
+
+    /// <summary>True when the member has a current assignment that the caller has applied.</summary>
+    public bool IsStable
+    {
+        get
+        {
+            lock (_gate) return _kip848 ? ConsumerIsStableLocked() : ClassicIsStableLocked();
+        }
+    }
+
+    /// <summary>The classic generation or the KIP-848 member epoch (-1 / 0 when not a member).</summary>
+    public int Generation
+    {
+        get
+        {
+            lock (_gate) return _kip848 ? _cgEpoch : _generation;
+        }
+    }
+
+    /// <summary>The member id the coordinator gave (or this member chose, KIP-848 v1); empty before the first join.</summary>
+    public string MemberId
+    {
+        get
+        {
+            lock (_gate) return _kip848 ? _cgMemberId : _memberId;
+        }
+    }
+
+    /// <summary>The partitions this coordinator has assigned to the member.</summary>
+    internal IReadOnlyCollection<TopicPartition> Owned => [.. _owned];
+
+    // ------------------------------------------------------------------ subscription
+
+    /// <summary>Subscribes to <paramref name="topics"/>, replacing any previous subscription (and listener). An empty
+    /// collection means no subscription: the next poll leaves the group.</summary>
+    public void Subscribe(IReadOnlyCollection<string> topics, IConsumerRebalanceListener? listener)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        ThrowIfClosed();
+        foreach (var topic in topics)
+        {
+            if (string.IsNullOrWhiteSpace(topic)) throw new ArgumentException("Topic names must not be empty.", nameof(topics));
+        }
+        var set = new HashSet<string>(topics, StringComparer.Ordinal);
+        lock (_gate)
+        {
+            _pattern = null;
+            _listener = listener;
+            _subscription = set;
+            _subscribed = set.Count > 0;
+            SubscriptionChangedLocked();
+        }
+        _member.SetSubscribedTopics(set, allTopics: false);
+        EnsureHeartbeatLoop();
+        WakeHeartbeat();
+    }
+
+    /// <summary>Subscribes to every topic whose name matches <paramref name="pattern"/> (re-evaluated when the
+    /// cluster view changes), replacing any previous subscription.</summary>
+    public void Subscribe(Regex pattern, IConsumerRebalanceListener? listener)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ThrowIfClosed();
+        var matched = Match(pattern, _metadata.Current);
+        lock (_gate)
+        {
+            _pattern = pattern;
+            _listener = listener;
+            _subscription = matched;
+            _subscribed = true;
+            _patternCheckedVersion = _metadata.Current.Version;
+            SubscriptionChangedLocked();
+        }
+        _member.SetSubscribedTopics(matched, allTopics: true);
+        EnsureHeartbeatLoop();
+        WakeHeartbeat();
+    }
+
+    /// <summary>Revokes the assignment (listener), leaves the group and forgets the subscription.</summary>
+    public async ValueTask UnsubscribeAsync(CancellationToken ct)
+    {
+        ThrowIfClosed();
+        await AbortRebalanceAsync().ConfigureAwait(false);
+        try
+        {
+            await LeaveAsync("the consumer unsubscribed", _options.RequestTimeout, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _subscribed = false;
+                _subscription = NoTopics;
+                _pattern = null;
+                _listener = null;
+            }
+            _member.SetSubscribedTopics([], allTopics: false);
+        }
+        ThrowListenerErrors();
+    }
+
+    private static IReadOnlySet<string> Match(Regex pattern, ClusterMetadata view, bool excludeInternal = true)
+    {
+        var matched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var topic in view.Topics.Values)
+        {
+            if (excludeInternal && (topic.IsInternal || topic.Name.StartsWith("__", StringComparison.Ordinal))) continue;
+            if (pattern.IsMatch(topic.Name)) matched.Add(topic.Name);
+        }
+        return matched;
+    }
+
+    /// <summary>Re-evaluates a pattern subscription against a newer cluster view; a changed set of topics is a new
+    /// subscription (classic: rejoin; KIP-848: the next heartbeat sends the names).</summary>
+    private void UpdatePatternSubscription()
+    {
+        Regex? pattern;
+        lock (_gate) pattern = _pattern;
+        if (pattern is null) return;
+        var view = _metadata.Current;
+        if (view.Version == _patternCheckedVersion) return;
+        _patternCheckedVersion = view.Version;
+        var matched = Match(pattern, view, _options.ExcludeInternalTopics);
+        bool changed;
+        lock (_gate)
+        {
+            changed = !matched.SetEquals(_subscription);
+            if (changed)
+            {
+                _log.LogInformation("The pattern subscription of group {Group} now matches {Topics}.", _groupId, string.Join(", ", matched.Order(StringComparer.Ordinal)));
+                _subscription = matched;
+                SubscriptionChangedLocked();
+            }
+        }
+        if (changed)
+        {
+            _member.SetSubscribedTopics(GroupTopicsForMetadata(matched), allTopics: true);
+            WakeHeartbeat();
+        }
+    }
+
+    private void SubscriptionChangedLocked()
+    {
+        if (_kip848) return; // the heartbeat carries the names
+        if (_state != ClassicState.Unjoined && !_subscription.SetEquals(_joinedSubscription))
+            RequestRejoinLocked("the subscription changed");
+    }
+
+    /// <summary>Refreshes the cluster view when it is due (subscribed topics, or all topics for a pattern), within the
+    /// poll's time; failures are left to the next poll.</summary>
+    private async ValueTask RefreshMetadataIfDueAsync(long deadline, CancellationToken ct)
+    {
+        if (!_metadata.NeedsRefresh) return;
+        var left = Remaining(deadline);
+        if (left <= TimeSpan.Zero) return;
+        try
+        {
+            await _metadata.RefreshAsync(ct).WaitAsync(left, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (Exception e) when (e is KafkaException or IOException or ObjectDisposedException)
+        {
+            _log.LogDebug("Metadata refresh for group {Group} failed: {Error}", _groupId, e.Message);
+        }
+    }
+
+    // ------------------------------------------------------------------ poll
+
+    /// <summary>
+    /// Called at the start of every caller poll: finds the coordinator, (re)joins and syncs when needed, runs listener
+    /// callbacks (awaited, here), starts an auto-commit when due and records the poll time for MaxPollInterval.
+    /// Returns within <paramref name="timeout"/> even when the member is not stable yet (listener callbacks excepted).
+    /// </summary>
+    /// <exception cref="KafkaBrokerException">Fatal: FENCED_INSTANCE_ID (another instance with the same
+    /// GroupInstanceId), or a join error retrying cannot fix (thrown once; the next poll tries again).</exception>
+    /// <exception cref="KafkaException">A rebalance listener threw (inner exception); the rebalance still completed.</exception>
+    public async ValueTask PollAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        ThrowIfClosed();
+        _fatal?.Throw();
+        var deadline = Stopwatch.GetTimestamp() + Ticks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
+        RecordPoll();
+        if (Interlocked.Exchange(ref _deferred, null) is { } deferred) throw deferred;
+        try
+        {
+            bool subscribed;
+            lock (_gate) subscribed = _subscribed;
+            if (subscribed)
+            {
+                await RefreshMetadataIfDueAsync(deadline, ct).ConfigureAwait(false);
+                UpdatePatternSubscription();
+            }
+            if (_kip848) await PollConsumerProtocolAsync(subscribed, deadline, ct).ConfigureAwait(false);
+            else await PollClassicAsync(subscribed, deadline, ct).ConfigureAwait(false);
+            MaybeAutoCommit();
+        }
+        finally
+        {
+            RecordPoll();
+        }
+        _fatal?.Throw();
+        ThrowListenerErrors();
+    }
+
+    private void RecordPoll() => Interlocked.Exchange(ref _lastPoll, Stopwatch.GetTimestamp());
+
+    private TimeSpan SinceLastPoll => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastPoll));
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    private static TimeSpan Remaining(long deadline)
+    {
+        var left = deadline - Stopwatch.GetTimestamp();
+        return left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
+    }
+
+    /// <summary>Waits for <paramref name="task"/> until <paramref name="deadline"/>; false when it is still running.</summary>
+    private static async ValueTask<bool> WaitUntilAsync(Task task, long deadline, CancellationToken ct)
+    {
+        if (task.IsCompleted) return true;
+        var left = Remaining(deadline);
+        if (left <= TimeSpan.Zero) return false;
+        try
+        {
+            await task.WaitAsync(left, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+            return false;
+        }
+        catch (Exception) when (task.IsCompleted)
+        {
+            // observed by the caller
+        }
+        return true;
+    }
+
+    private void SetFatal(Exception error)
+    {
+        lock (_gate)
+        {
+            if (_fatal is not null) return;
+            _fatal = ExceptionDispatchInfo.Capture(error);
+        }
+        _log.LogError("Group {Group}: {Error} The consumer cannot continue in the group.", _groupId, error.Message);
+    }
+
+    private void Defer(Exception error) => Interlocked.CompareExchange(ref _deferred, error, null);
+
+    // ------------------------------------------------------------------ listener and member
+
+    private IConsumerRebalanceListener? Listener
+    {
+        get { lock (_gate) return _listener; }
+    }
+
+    /// <summary>Revoked partitions: the listener hears first (offsets may still be committed), then the member drops them.</summary>
+    private async ValueTask RevokeAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken ct)
+    {
+        if (partitions.Count == 0) return;
+        var list = Sorted(partitions);
+        _log.LogInformation("Group {Group}: revoking {Partitions}.", _groupId, Describe(list));
+        await InvokeListenerAsync(l => l.OnPartitionsRevokedAsync(list, ct), "OnPartitionsRevokedAsync", ct).ConfigureAwait(false);
+        _member.RemovePartitions(list);
+        _owned.ExceptWith(list);
+        OwnedChanged();
+    }
+
+    /// <summary>Lost partitions (fenced, generation reset, poll timeout): the listener hears, the member drops them,
+    /// no commit is attempted.</summary>
+    private async ValueTask LoseAsync(CancellationToken ct)
+    {
+        if (_owned.Count == 0) return;
+        var list = Sorted(_owned);
+        _log.LogWarning("Group {Group}: lost {Partitions} (this member's generation is no longer valid; another member may own them now).",
+            _groupId, Describe(list));
+        await InvokeListenerAsync(l => l.OnPartitionsLostAsync(list, ct), "OnPartitionsLostAsync", ct).ConfigureAwait(false);
+        _member.RemovePartitions(list);
+        _owned.ExceptWith(list);
+        OwnedChanged();
+    }
+
+    /// <summary>Added partitions: the member gets them first (no position yet), then the listener hears (even when empty).</summary>
+    private async ValueTask AssignAsync(IReadOnlyCollection<TopicPartition> added, CancellationToken ct)
+    {
+        var list = Sorted(added);
+        if (list.Count > 0)
+        {
+            _member.AddPartitions(list);
+            _owned.UnionWith(list);
+            OwnedChanged();
+        }
+        await InvokeListenerAsync(l => l.OnPartitionsAssignedAsync(list, ct), "OnPartitionsAssignedAsync", ct).ConfigureAwait(false);
+    }
+
+    private async ValueTask InvokeListenerAsync(Func<IConsumerRebalanceListener, ValueTask> call, string what, CancellationToken ct)
+    {
+        var listener = Listener;
+        if (listener is null) return;
+        try
+        {
+            await call(listener).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "The rebalance listener's {Callback} of group {Group} threw; the rebalance continues and the error is rethrown from the poll.", what, _groupId);
+            _listenerErrors.Add(e);
+        }
+    }
+
+    private void ThrowListenerErrors()
+    {
+        if (_listenerErrors.Count == 0) return;
+        var first = _listenerErrors[0];
+        _listenerErrors.Clear();
+        throw new KafkaException($"A rebalance listener callback of group '{_groupId}' threw: {first.Message}", first);
+    }
+
+    private void OwnedChanged()
+    {
+        if (_kip848) ConsumerOwnedChanged();
+    }
+
+    private static List<TopicPartition> Sorted(IEnumerable<TopicPartition> partitions)
+    {
+        var list = partitions.ToList();
+        list.Sort(AssignorSupport.PartitionOrder);
+        return list;
+    }
+
+    private static string Describe(IReadOnlyCollection<TopicPartition> partitions) =>
+        partitions.Count == 0 ? "no partitions" : partitions.Count <= 20 ? string.Join(", ", partitions) : $"{partitions.Count} partitions ({string.Join(", ", partitions.Take(20))}, ...)";
+
+    // ------------------------------------------------------------------ commits
+
+    /// <summary>Commits and completes when the broker accepted every offset. Retriable errors are retried with backoff
+    /// until <see cref="ConsumerOptions.RequestTimeout"/> passes (<see cref="KafkaTimeoutException"/>) or
+    /// <paramref name="ct"/> fires.</summary>
+    /// <exception cref="CommitFailedException">The group moved on (rebalance, generation reset) or the member is not
+    /// part of an active group.</exception>
+    public Task CommitAsync(IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> offsets, CancellationToken ct)
+    {
+        ThrowIfClosed();
+        return _committer.CommitAsync(offsets, null, ct);
+    }
+
+    /// <summary>Queues a commit and returns at once; the callback runs when it completes, in commit order.</summary>
+    public void CommitInBackground(IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> offsets,
+        Action<IReadOnlyDictionary<TopicPartition, OffsetAndMetadata>, Exception?>? callback)
+    {
+        ThrowIfClosed();
+        _ = _committer.CommitInBackground(offsets, callback);
+    }
+
+    /// <summary>The committed offsets of <paramref name="partitions"/> (null where there is none).</summary>
+    public Task<IReadOnlyDictionary<TopicPartition, OffsetAndMetadata?>> FetchCommittedAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken ct)
+    {
+        ThrowIfClosed();
+        return _committer.FetchAsync(partitions, ct);
+    }
+
+    /// <summary>Who commits now. Subscribed members must be in an active generation; otherwise (assign mode) the
+    /// commit carries generation -1 and member id "".</summary>
+    private CommitIdentity CurrentCommitIdentity()
+    {
+        lock (_gate)
+        {
+            if (_kip848)
+            {
+                if (_cgEpoch > 0 && _cgState == ConsumerState.Member) return new CommitIdentity(_cgEpoch, _cgMemberId, _instanceId);
+                if (!_subscribed) return CommitIdentity.None;
+            }
+            else
+            {
+                if (_state == ClassicState.Stable && _generation >= 0) return new CommitIdentity(_generation, _memberId, _instanceId);
+                if (!_subscribed && _state == ClassicState.Unjoined) return CommitIdentity.None;
+            }
+            throw new CommitFailedException(
+                $"The commit cannot be completed: this consumer is subscribed but not part of an active generation of group '{_groupId}' " +
+                "(it is rebalancing, or it was removed from the group, e.g. after a session or poll timeout). Poll to rejoin, then commit the offsets of the partitions it owns then.");
+        }
+    }
+
+    private void OnCommitGroupError(ErrorCode error, CommitIdentity used)
+    {
+        if (_kip848)
+        {
+            ConsumerCommitGroupError(error, used);
+            return;
+        }
+        lock (_gate)
+        {
+            if (used.GenerationOrEpoch != _generation || used.MemberId != _memberId) return;
+            switch (error)
+            {
+                case ErrorCode.RebalanceInProgress:
+                    RequestRejoinLocked("a commit found the group rebalancing");
+                    break;
+                case ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId:
+                    ResetGenerationLocked($"a commit was answered {ErrorCodes.KafkaName(error)}");
+                    break;
+                case ErrorCode.FencedInstanceId:
+                    break;
+            }
+        }
+        if (error == ErrorCode.FencedInstanceId)
+            SetFatal(new KafkaBrokerException(error, $"Another consumer with GroupInstanceId '{_instanceId}' joined group '{_groupId}' and fenced this one (FENCED_INSTANCE_ID)."));
+    }
+
+    /// <summary>Starts a background auto-commit of the consumed offsets when <see cref="ConsumerOptions.AutoCommitInterval"/>
+    /// has passed (never two at once).</summary>
+    private void MaybeAutoCommit()
+    {
+        if (!_options.EnableAutoCommit) return;
+        var now = Stopwatch.GetTimestamp();
+        if (now < _nextAutoCommit) return;
+        if (_autoCommit is { IsCompleted: false }) return;
+        bool subscribed;
+        lock (_gate) subscribed = _subscribed;
+        if (subscribed && !IsStable) return;
+        _nextAutoCommit = now + Ticks(_options.AutoCommitInterval);
+        var offsets = _member.ConsumedOffsets();
+        if (offsets.Count == 0) return;
+        var timeout = _options.AutoCommitInterval > TimeSpan.FromSeconds(1) ? _options.AutoCommitInterval : TimeSpan.FromSeconds(1);
+        _autoCommit = _committer.CommitInBackground(offsets, (committed, error) =>
+        {
+            if (error is null) _log.LogDebug("Group {Group}: auto-committed {Offsets}.", _groupId, DescribeOffsets(committed));
+            else _log.LogWarning("Group {Group}: auto-commit of {Offsets} failed: {Error}", _groupId, DescribeOffsets(committed), error.Message);
+        }, timeout);
+    }
+
+    /// <summary>Commits the consumed offsets of <paramref name="partitions"/> before they are revoked (auto-commit only),
+    /// waiting at most <paramref name="timeout"/>; failures are logged (the rebalance goes on).</summary>
+    private async ValueTask CommitBeforeRevocationAsync(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!_options.EnableAutoCommit || partitions.Count == 0) return;
+        var wanted = partitions as IReadOnlySet<TopicPartition> ?? new HashSet<TopicPartition>(partitions);
+        var offsets = _member.ConsumedOffsets().Where(o => wanted.Contains(o.Key)).ToDictionary(o => o.Key, o => o.Value);
+        if (offsets.Count == 0) return;
+        try
+        {
+            await _committer.CommitAsync(offsets, timeout, ct).WaitAsync(timeout + TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            _log.LogWarning("Group {Group}: committing {Offsets} before revoking them failed: {Error}", _groupId, DescribeOffsets(offsets), e.Message);
+        }
+    }
+
+    private static string DescribeOffsets(IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> offsets) =>
+        string.Join(", ", offsets.OrderBy(o => o.Key.Topic, StringComparer.Ordinal).ThenBy(o => o.Key.Partition).Take(20).Select(o => $"{o.Key}@{o.Value.Offset}"))
+        + (offsets.Count > 20 ? ", ..." : "");
+
+    // ------------------------------------------------------------------ heartbeat loop
+
+    private void EnsureHeartbeatLoop()
+    {
+        lock (_gate)
+        {
+            if (_heartbeatLoop is not null || _closing.IsCancellationRequested) return;
+            _heartbeatLoop = Task.Run(HeartbeatLoopAsync);
+        }
+    }
+
+    private void WakeHeartbeat()
+    {
+        try
+        {
+            _heartbeatWake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        var token = _closing.Token;
+        while (!token.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                wait = _kip848 ? await ConsumerHeartbeatStepAsync(token).ConfigureAwait(false) : await ClassicHeartbeatStepAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "The heartbeat loop of group {Group} failed; retrying.", _groupId);
+                wait = RetryBackoff;
+            }
+            if (wait == TimeSpan.Zero) continue;
+            try
+            {
+                await _heartbeatWake.WaitAsync(wait < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : Clamp(wait), token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static TimeSpan Clamp(TimeSpan wait) => wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait;
+
+    private TimeSpan RetryBackoff => _options.RetryBackoff > TimeSpan.Zero ? _options.RetryBackoff : TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The poll-timeout warning: says that the member leaves, why, and with which interval.</summary>
+    private void LogPollTimeout(TimeSpan elapsed, string memberId)
+    {
+        _log.LogWarning(
+            "Consumer poll timeout has expired: PollAsync was not called for {Elapsed} ms, longer than MaxPollInterval ({MaxPollInterval} ms). " +
+            "Member {MemberId} {Action} group {Group} so that its partitions can be reassigned; the next PollAsync rejoins. " +
+            "If processing takes this long, raise MaxPollInterval or lower MaxPollRecords.",
+            (long)elapsed.TotalMilliseconds, (long)_options.MaxPollInterval.TotalMilliseconds, memberId,
+            _instanceId is null ? "is leaving" : "(static, so it sends no LeaveGroup) stops heartbeating in",
+            _groupId);
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /// <summary>Commits the consumed offsets (when <paramref name="autoCommit"/> and auto-commit are on), revokes the
+    /// assignment (listener), leaves the group (not for static members), and stops heartbeats and the commit loop.
+    /// Idempotent; errors are logged, not thrown, except listener errors.</summary>
+    public async ValueTask CloseAsync(bool autoCommit, TimeSpan timeout)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        var deadline = Stopwatch.GetTimestamp() + Ticks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
+        using var cts = new CancellationTokenSource(Remaining(deadline) + TimeSpan.FromMilliseconds(1));
+        try
+        {
+            await AbortRebalanceAsync().ConfigureAwait(false);
+            if (autoCommit && _options.EnableAutoCommit)
+            {
+                var offsets = _member.ConsumedOffsets();
+                if (offsets.Count > 0 && CanCommitNow())
+                {
+                    try
+                    {
+                        await _committer.CommitAsync(offsets, Remaining(deadline), cts.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e)
+                    {
+                        _log.LogWarning("Group {Group}: committing {Offsets} on close failed: {Error}", _groupId, DescribeOffsets(offsets), e.Message);
+                    }
+                }
+            }
+            try
+            {
+                await LeaveAsync("the consumer is closing", Remaining(deadline), cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _log.LogWarning("Group {Group}: close ran out of time while leaving the group.", _groupId);
+            }
+            try
+            {
+                await _committer.WhenIdleAsync().WaitAsync(Remaining(deadline)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _log.LogWarning("Group {Group}: close ran out of time with commits still pending.", _groupId);
+            }
+        }
+        finally
+        {
+            await ShutdownAsync().ConfigureAwait(false);
+        }
+        ThrowListenerErrors();
+    }
+
+    private bool CanCommitNow()
+    {
+        try
+        {
+            CurrentCommitIdentity();
+            return true;
+        }
+        catch (CommitFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
+    private ValueTask LeaveAsync(string reason, TimeSpan timeout, CancellationToken ct) =>
+        _kip848 ? ConsumerLeaveAsync(reason, timeout, ct) : ClassicLeaveAsync(reason, timeout, ct);
+
+    /// <summary>Cancels a join or sync in flight and waits for it to stop.</summary>
+    private async ValueTask AbortRebalanceAsync()
+    {
+        if (_joinTask is { } join)
+        {
+            _joinCts?.Cancel();
+            try
+            {
+                await join.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // the outcome no longer matters
+            }
+            _joinTask = null;
+            _joinCts?.Dispose();
+            _joinCts = null;
+            lock (_gate)
+            {
+                if (_state != ClassicState.Stable) _state = ClassicState.Unjoined;
+            }
+        }
+    }
+
+    /// <summary>Test hook: stops heartbeats and drops the coordinator connection without leaving, as if the process
+    /// died; the group notices only when the session times out.</summary>
+    internal async ValueTask AbandonAsync()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        _joinCts?.Cancel();
+        await ShutdownAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask ShutdownAsync()
+    {
+        lock (_gate) _closing.Cancel();
+        if (_heartbeatLoop is { } loop)
+        {
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // the loop logs its own failures
+            }
+        }
+        await _committer.DisposeAsync().ConfigureAwait(false);
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        if (_joinTask is { } join)
+        {
+            try
+            {
+                await join.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => CloseAsync(autoCommit: true, TimeSpan.FromSeconds(30));
+
+    private void ThrowIfClosed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
+}
