@@ -1,16 +1,24 @@
 using System.Diagnostics;
 using System.Text;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using TypedKafka;
+using TypedKafka.Hosting;
+using TypedKafka.Sample;
+using TypedKafka.Sample.Proto;
 using TypedKafka.Testing;
 
-// TypedKafka sample: starts an embedded Kafka cluster (or uses --bootstrap-servers host:port for a real one), seeds
-// records with an independent producer, then reads them back with TypedKafka's KafkaConsumer.
+// TypedKafka sample: starts an embedded 3-broker Kafka cluster (or uses --bootstrap-servers host:port), publishes
+// orders (JSON), payments (Avro) and shipments (Protobuf) with an independent producer, then runs the [KafkaTopic]
+// handlers in Handlers.cs with AddTypedKafka in a generic host until every record is handled, and shows the
+// committed offsets.
 // Usage: dotnet run --project samples/TypedKafka.Sample [-- --bootstrap-servers host:9092] [--records N]
 
 var bootstrap = Argument(args, "--bootstrap-servers");
-var recordCount = int.Parse(Argument(args, "--records") ?? "1000", System.Globalization.CultureInfo.InvariantCulture);
-const string Topic = "typedkafka-sample";
-const int Partitions = 3;
+var count = int.Parse(Argument(args, "--records") ?? "1000", System.Globalization.CultureInfo.InvariantCulture);
+string[] topics = ["orders", "payments", "shipments"];
 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 var ct = timeout.Token;
 
@@ -19,63 +27,81 @@ if (bootstrap is null)
 {
     cluster = await KafkaTestCluster.StartAsync(brokers: 3, cancellationToken: ct);
     bootstrap = cluster.BootstrapServers;
-    cluster.CreateTopic(Topic, Partitions);
+    foreach (var topic in topics) cluster.CreateTopic(topic, 3);
     Console.WriteLine($"Started an embedded 3-broker cluster at {bootstrap} (librdkafka {cluster.NativeVersion} mock broker).");
 }
 else
 {
-    Console.WriteLine($"Using the cluster at {bootstrap}; topic '{Topic}' must exist or be auto-created.");
+    Console.WriteLine($"Using the cluster at {bootstrap}; topics {string.Join(", ", topics)} must exist or be auto-created.");
 }
 
 try
 {
-    // 1. Seed: an independent producer (Confluent.Kafka, wrapped by TypedKafka.Testing) writes JSON orders.
-    var producer = cluster?.Producer;
-    using var ownProducer = producer is null ? TestProducer.Create(bootstrap, new TestProducerOptions()) : null;
+    // 1. Publish with an independent producer (Confluent.Kafka, wrapped by TypedKafka.Testing).
+    using var producer = TestProducer.Create(bootstrap, new TestProducerOptions());
     var clock = Stopwatch.StartNew();
-    var produced = await (producer ?? ownProducer!).ProduceAsync(Topic, Enumerable.Range(0, recordCount).Select(i =>
-        new TestRecord(Encoding.UTF8.GetBytes($"order-{i}"),
-            Encoding.UTF8.GetBytes($$"""{"id":{{i}},"sku":"ABC-{{i % 97:00000}}","qty":{{1 + i % 5}}}"""))
-        {
-            Partition = i % Partitions,
-            Headers = [new("source", "sample"u8.ToArray())],
-        }), ct);
-    Console.WriteLine($"Produced {produced.Count} records in {clock.ElapsedMilliseconds} ms.");
+    await producer.ProduceAsync("orders", Enumerable.Range(0, count).Select(i => new TestRecord(
+        Encoding.UTF8.GetBytes($"order-{i}"),
+        Encoding.UTF8.GetBytes($$"""{"Id":{{i}},"Sku":"ABC-{{i % 97:00000}}","Qty":{{1 + i % 5}},"Price":{{10 + i % 7}}.25}"""))), ct);
+    await producer.ProduceAsync("payments", Enumerable.Range(0, count).Select(i => new TestRecord(null, AvroPayment(i, $"customer-{i % 13}", 1_000 + i))), ct);
+    await producer.ProduceAsync("shipments", Enumerable.Range(0, count).Select(i =>
+        new TestRecord(null, new Shipment { OrderId = $"order-{i}", Carrier = i % 2 == 0 ? "DHL" : "UPS", Parcels = 1 + i % 3 }.ToByteArray())), ct);
+    Console.WriteLine($"Published {3 * count} records (JSON, Avro, Protobuf) in {clock.ElapsedMilliseconds} ms.");
 
-    // 2. Read them back with KafkaConsumer in assign mode: every partition from the beginning.
-    await using var consumer = new KafkaConsumer<string?, string?>(new ConsumerOptions
+    // 2. Run the handlers: one consumer group per GroupId ("sample" by default, "logistics" for shipments).
+    var builder = Host.CreateApplicationBuilder(args);
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddSingleton<Tally>();
+    builder.Services.AddTypedKafka(options =>
     {
-        BootstrapServers = bootstrap,
-        ClientId = "typedkafka-sample",
-        AutoOffsetReset = AutoOffsetReset.Earliest,
+        options.BootstrapServers = bootstrap;
+        options.GroupId = "sample";
+        options.Consumer.AutoOffsetReset = AutoOffsetReset.Earliest;
     });
-    var partitions = await consumer.PartitionsForTopicAsync(Topic, ct) ?? throw new InvalidOperationException($"Topic {Topic} does not exist.");
-    consumer.Assign(partitions.Select(p => new TopicPartition(Topic, p)));
-    var counts = new Dictionary<int, int>();
-    var last = new Dictionary<int, string>();
-    var total = 0;
+    using var host = builder.Build();
     clock.Restart();
-    while (total < recordCount && !ct.IsCancellationRequested)
-    {
-        foreach (var record in await consumer.PollAsync(TimeSpan.FromSeconds(1), cancellationToken: ct))
-        {
-            counts[record.Partition] = counts.GetValueOrDefault(record.Partition) + 1;
-            last[record.Partition] = $"{record.Key} => {record.Value}";
-            total++;
-        }
-    }
-    Console.WriteLine($"Consumed {total} records in {clock.ElapsedMilliseconds} ms.");
-    foreach (var (partition, count) in counts.OrderBy(c => c.Key))
-        Console.WriteLine($"  {Topic}-{partition}: {count} records; last: {last[partition]}");
+    await host.StartAsync(ct);
+    await host.Services.GetRequiredService<TypedKafkaReadiness>().WhenReadyAsync(ct);
+    var tally = host.Services.GetRequiredService<Tally>();
+    while (tally.Total < 3L * count && !ct.IsCancellationRequested) await Task.Delay(50, ct);
+    Console.WriteLine($"Handled {tally.Orders} orders, {tally.Payments} payments ({tally.RevenueCents / 100m:0.00} in total) " +
+                      $"and {tally.Shipments} shipments ({tally.Parcels} parcels) in {clock.ElapsedMilliseconds} ms.");
+    await host.StopAsync(ct); // finishes the record in hand, commits, leaves the groups
 
-    Console.WriteLine(total == recordCount
-        ? $"Read all {total} records back. Done."
-        : $"Read {total} records but produced {recordCount}.");
-    return total == recordCount ? 0 : 1;
+    // 3. The committed offsets, read back with a plain KafkaConsumer.
+    foreach (var (group, topic) in new[] { ("sample", "orders"), ("sample", "payments"), ("logistics", "shipments") })
+    {
+        await using var consumer = new KafkaConsumer<Ignore, Ignore>(new ConsumerOptions { BootstrapServers = bootstrap, GroupId = group });
+        var partitions = (await consumer.PartitionsForTopicAsync(topic, ct))!.Select(p => new TopicPartition(topic, p)).ToList();
+        var committed = await consumer.CommittedAsync(partitions, ct);
+        Console.WriteLine($"  group {group}, topic {topic}: committed {committed.Values.Sum(c => c?.Offset ?? 0)} of {count}");
+    }
+
+    var ok = tally.Total == 3L * count;
+    Console.WriteLine(ok ? "Done." : $"Handled {tally.Total} of {3 * count} records.");
+    return ok ? 0 : 1;
 }
 finally
 {
     if (cluster is not null) await cluster.DisposeAsync();
+}
+
+// Avro binary for the payment schema: zigzag varints and a length-prefixed UTF-8 string.
+static byte[] AvroPayment(long orderId, string payer, long amountCents)
+{
+    var bytes = new List<byte>();
+    void Long(long v)
+    {
+        var z = (ulong)((v << 1) ^ (v >> 63));
+        for (; z >= 0x80; z >>= 7) bytes.Add((byte)(z | 0x80));
+        bytes.Add((byte)z);
+    }
+    Long(orderId);
+    var text = Encoding.UTF8.GetBytes(payer);
+    Long(text.Length);
+    bytes.AddRange(text);
+    Long(amountCents);
+    return [.. bytes];
 }
 
 static string? Argument(string[] args, string name)
