@@ -74,7 +74,7 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
 
     /// <summary>Sends a request to the coordinator at the version negotiated for <paramref name="api"/>. A lost
     /// connection or a timeout forgets the coordinator and rethrows (see <see cref="IsTransportFailure"/>).</summary>
-    public async Task<(TResponse Response, short Version)> SendAsync<TResponse>(
+    public async Task<(TResponse Response, short Version, BrokerConnection Connection)> SendAsync<TResponse>(
         ApiKey api, Func<short, IKafkaRequest> build, CancellationToken cancellationToken, TimeSpan? timeout = null, short? maxVersion = null)
         where TResponse : class, IKafkaMessage<TResponse>
     {
@@ -83,7 +83,7 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
         try
         {
             var response = await connection.RequestAsync<TResponse>(build(version), version, cancellationToken, timeout).ConfigureAwait(false);
-            return (response, version);
+            return (response, version, connection);
         }
         catch (Exception e) when (IsTransportFailure(e) && !cancellationToken.IsCancellationRequested)
         {

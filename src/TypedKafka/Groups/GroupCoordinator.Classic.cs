@@ -105,7 +105,7 @@ internal sealed partial class GroupCoordinator
             if (member || _owned.Count > 0 || _joinTask is not null)
             {
                 await AbortRebalanceAsync().ConfigureAwait(false);
-                await ClassicLeaveAsync("the subscription is empty", _options.RequestTimeout, ct).ConfigureAwait(false);
+                await ClassicLeaveAsync("the subscription is empty", LeaveTimeout(deadline), commitFirst: true, ct).ConfigureAwait(false);
             }
             return;
         }
@@ -280,14 +280,14 @@ internal sealed partial class GroupCoordinator
         }
     }
 
-    private async ValueTask ClassicLeaveAsync(string reason, TimeSpan timeout, CancellationToken ct)
+    private async ValueTask ClassicLeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct)
     {
         int generation;
         string memberId;
         lock (_gate) (generation, memberId) = (_generation, _memberId);
         if (generation >= 0 && memberId.Length > 0)
         {
-            if (_owned.Count > 0)
+            if (commitFirst && _owned.Count > 0)
             {
                 await CommitBeforeRevocationAsync([.. _owned], timeout, ct).ConfigureAwait(false);
             }
@@ -351,14 +351,23 @@ internal sealed partial class GroupCoordinator
                 lock (_gate) (generation, memberId, reason) = (_generation, _memberId, _rejoinReason);
 
                 JoinGroupResponse join;
+                Connections.BrokerConnection joinedVia;
                 try
                 {
-                    (join, _) = await _channel.SendAsync<JoinGroupResponse>(ApiKey.JoinGroup,
+                    (join, _, joinedVia) = await _channel.SendAsync<JoinGroupResponse>(ApiKey.JoinGroup,
                         v => BuildJoin(v, memberId, generation, topics, owned, lastAssignment, lastGeneration, reason), ct, JoinTimeout).ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsRetriableRequestFailure(e, ct))
                 {
                     _log.LogInformation("Group {Group}: JoinGroup failed ({Error}); retrying.", _groupId, e.Message);
+                    await BackoffAsync(attempt, ct).ConfigureAwait(false);
+                    continue;
+                }
+                catch (KafkaProtocolException e) when (!ct.IsCancellationRequested)
+                {
+                    // librdkafka's mock, for one, answers a failed JoinGroup with null member and leader ids, which the
+                    // protocol forbids; the join is simply tried again.
+                    _log.LogWarning("Group {Group}: the JoinGroup answer could not be decoded ({Error}); retrying.", _groupId, e.Message);
                     await BackoffAsync(attempt, ct).ConfigureAwait(false);
                     continue;
                 }
@@ -381,7 +390,7 @@ internal sealed partial class GroupCoordinator
                             }
                             continue;
                         case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                            _channel.MarkUnknown(null, $"JoinGroup answered {ErrorCodes.KafkaName(error)}");
+                            _channel.MarkUnknown(joinedVia, $"JoinGroup answered {ErrorCodes.KafkaName(error)}");
                             await BackoffAsync(attempt, ct).ConfigureAwait(false);
                             continue;
                         case ErrorCode.FencedInstanceId:
@@ -423,9 +432,10 @@ internal sealed partial class GroupCoordinator
                 }
 
                 SyncGroupResponse sync;
+                Connections.BrokerConnection syncedVia;
                 try
                 {
-                    (sync, _) = await _channel.SendAsync<SyncGroupResponse>(ApiKey.SyncGroup,
+                    (sync, _, syncedVia) = await _channel.SendAsync<SyncGroupResponse>(ApiKey.SyncGroup,
                         v => BuildSync(v, join, protocol, assignments), ct, JoinTimeout).ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsRetriableRequestFailure(e, ct))
@@ -459,7 +469,7 @@ internal sealed partial class GroupCoordinator
                         }
                         continue;
                     case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                        _channel.MarkUnknown(null, $"SyncGroup answered {ErrorCodes.KafkaName(syncError)}");
+                        _channel.MarkUnknown(syncedVia, $"SyncGroup answered {ErrorCodes.KafkaName(syncError)}");
                         await BackoffAsync(attempt, ct).ConfigureAwait(false);
                         continue;
                     case ErrorCode.FencedInstanceId:
@@ -663,9 +673,11 @@ internal sealed partial class GroupCoordinator
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
         cts.CancelAfter(timeout);
         ErrorCode error;
+        Connections.BrokerConnection via;
         try
         {
-            var (response, _) = await _channel.SendAsync<HeartbeatResponse>(ApiKey.Heartbeat, v => new HeartbeatRequest
+            HeartbeatResponse response;
+            (response, _, via) = await _channel.SendAsync<HeartbeatResponse>(ApiKey.Heartbeat, v => new HeartbeatRequest
             {
                 GroupId = _groupId,
                 GenerationId = generation,
@@ -683,6 +695,7 @@ internal sealed partial class GroupCoordinator
         }
 
         Exception? fatal = null;
+        var coordinatorGone = false;
         lock (_gate)
         {
             var now = Stopwatch.GetTimestamp();
@@ -705,7 +718,7 @@ internal sealed partial class GroupCoordinator
                     _state = ClassicState.Unjoined;
                     break;
                 case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                    _channel.MarkUnknown(null, $"a heartbeat was answered {ErrorCodes.KafkaName(error)}");
+                    coordinatorGone = true;
                     _nextHeartbeat = now + Ticks(RetryBackoff);
                     break;
                 case ErrorCode.GroupAuthorizationFailed:
@@ -718,6 +731,7 @@ internal sealed partial class GroupCoordinator
                     break;
             }
         }
+        if (coordinatorGone) _channel.MarkUnknown(via, $"a heartbeat was answered {ErrorCodes.KafkaName(error)}");
         if (fatal is not null) SetFatal(fatal);
         if (error != ErrorCode.None) CheckSession(generation, memberId);
         return TimeSpan.Zero;
@@ -750,7 +764,7 @@ internal sealed partial class GroupCoordinator
         try
         {
             _log.LogInformation("Group {Group}: member {MemberId} sends LeaveGroup: {Reason}.", _groupId, memberId, reason);
-            var (response, version) = await _channel.SendAsync<LeaveGroupResponse>(ApiKey.LeaveGroup, v =>
+            var (response, version, _) = await _channel.SendAsync<LeaveGroupResponse>(ApiKey.LeaveGroup, v =>
             {
                 var request = new LeaveGroupRequest { GroupId = _groupId };
                 if (v >= 3)

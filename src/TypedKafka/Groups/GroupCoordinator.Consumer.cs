@@ -49,7 +49,7 @@ internal sealed partial class GroupCoordinator
         lock (_gate) state = _cgState;
         if (!subscribed)
         {
-            if (state != ConsumerState.Idle || _owned.Count > 0) await ConsumerLeaveAsync("the subscription is empty", _options.RequestTimeout, ct).ConfigureAwait(false);
+            if (state != ConsumerState.Idle || _owned.Count > 0) await ConsumerLeaveAsync("the subscription is empty", LeaveTimeout(deadline), commitFirst: true, ct).ConfigureAwait(false);
             return;
         }
         if (state == ConsumerState.Fenced)
@@ -188,7 +188,7 @@ internal sealed partial class GroupCoordinator
         }
     }
 
-    private async ValueTask ConsumerLeaveAsync(string reason, TimeSpan timeout, CancellationToken ct)
+    private async ValueTask ConsumerLeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct)
     {
         string memberId;
         int epoch;
@@ -196,7 +196,7 @@ internal sealed partial class GroupCoordinator
         lock (_gate) (memberId, epoch, state) = (_cgMemberId, _cgEpoch, _cgState);
         if (state == ConsumerState.Member && epoch > 0)
         {
-            await CommitBeforeRevocationAsync([.. _owned], timeout, ct).ConfigureAwait(false);
+            if (commitFirst) await CommitBeforeRevocationAsync([.. _owned], timeout, ct).ConfigureAwait(false);
             await RevokeAsync([.. _owned], ct).ConfigureAwait(false);
         }
         else
@@ -224,7 +224,7 @@ internal sealed partial class GroupCoordinator
         try
         {
             _log.LogInformation("Group {Group}: member {MemberId} (epoch {Epoch}) leaves with epoch {LeaveEpoch}: {Reason}.", _groupId, memberId, epoch, leaveEpoch, reason);
-            var (response, _) = await _channel.SendAsync<ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, _ => new ConsumerGroupHeartbeatRequest
+            var (response, _, _) = await _channel.SendAsync<ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, _ => new ConsumerGroupHeartbeatRequest
             {
                 GroupId = _groupId,
                 MemberId = memberId,
@@ -321,9 +321,10 @@ internal sealed partial class GroupCoordinator
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
         cts.CancelAfter(timeout);
         ConsumerGroupHeartbeatResponse response;
+        Connections.BrokerConnection via;
         try
         {
-            (response, _) = await _channel.SendAsync<ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, v =>
+            (response, _, via) = await _channel.SendAsync<ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, v =>
             {
                 // v1+: the topic names are the subscription; an empty regex says "no regex" explicitly. (librdkafka's
                 // 2.16 mock asserts that names and regex are both present or both absent.)
@@ -346,6 +347,7 @@ internal sealed partial class GroupCoordinator
 
         var error = (ErrorCode)response.ErrorCode;
         Exception? fatal = null;
+        var coordinatorGone = false;
         lock (_gate)
         {
             var now = Stopwatch.GetTimestamp();
@@ -378,7 +380,7 @@ internal sealed partial class GroupCoordinator
                     FenceLocked($"ConsumerGroupHeartbeat answered {ErrorCodes.KafkaName(error)}");
                     break;
                 case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                    _channel.MarkUnknown(null, $"ConsumerGroupHeartbeat answered {ErrorCodes.KafkaName(error)}");
+                    coordinatorGone = true;
                     _cgNextHeartbeat = now + Ticks(RetryBackoff);
                     break;
                 case ErrorCode.CoordinatorLoadInProgress:
@@ -409,6 +411,7 @@ internal sealed partial class GroupCoordinator
                 _cgEpoch = 0;
             }
         }
+        if (coordinatorGone) _channel.MarkUnknown(via, $"ConsumerGroupHeartbeat answered {ErrorCodes.KafkaName(error)}");
         if (fatal is not null) SetFatal(fatal);
         return TimeSpan.Zero;
     }

@@ -48,6 +48,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private IConsumerRebalanceListener? _listener;
     private bool _subscribed;
     private long _patternCheckedVersion = -1;
+    private long _nextMetadataRefresh;
 
     // Caller-only: the partitions this coordinator has given the member.
     private readonly HashSet<TopicPartition> _owned = [];
@@ -183,7 +184,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         await AbortRebalanceAsync().ConfigureAwait(false);
         try
         {
-            await LeaveAsync("the consumer unsubscribed", _options.RequestTimeout, ct).ConfigureAwait(false);
+            await LeaveAsync("the consumer unsubscribed", _options.RequestTimeout, commitFirst: true, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -251,6 +252,10 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private async ValueTask RefreshMetadataIfDueAsync(long deadline, CancellationToken ct)
     {
         if (!_metadata.NeedsRefresh) return;
+        // A subscribed topic that does not exist keeps the view "due"; ask at most every RetryBackoff (200 ms at least).
+        var now = Stopwatch.GetTimestamp();
+        if (now < _nextMetadataRefresh) return;
+        _nextMetadataRefresh = now + Ticks(RetryBackoff > TimeSpan.FromMilliseconds(200) ? RetryBackoff : TimeSpan.FromMilliseconds(200));
         var left = Remaining(deadline);
         if (left <= TimeSpan.Zero) return;
         try
@@ -659,7 +664,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             }
             try
             {
-                await LeaveAsync("the consumer is closing", Remaining(deadline), cts.Token).ConfigureAwait(false);
+                await LeaveAsync("the consumer is closing", Remaining(deadline), commitFirst: false, cts.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -695,8 +700,15 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
-    private ValueTask LeaveAsync(string reason, TimeSpan timeout, CancellationToken ct) =>
-        _kip848 ? ConsumerLeaveAsync(reason, timeout, ct) : ClassicLeaveAsync(reason, timeout, ct);
+    private ValueTask LeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct) =>
+        _kip848 ? ConsumerLeaveAsync(reason, timeout, commitFirst, ct) : ClassicLeaveAsync(reason, timeout, commitFirst, ct);
+
+    /// <summary>A best-effort leave from a poll gets the poll's remaining time, but at least half a second.</summary>
+    private static TimeSpan LeaveTimeout(long deadline)
+    {
+        var left = Remaining(deadline);
+        return left > TimeSpan.FromMilliseconds(500) ? left : TimeSpan.FromMilliseconds(500);
+    }
 
     /// <summary>Cancels a join or sync in flight and waits for it to stop.</summary>
     private async ValueTask AbortRebalanceAsync()

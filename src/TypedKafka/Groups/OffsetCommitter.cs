@@ -162,10 +162,10 @@ internal sealed class OffsetCommitter : IAsyncDisposable
             attemptCts.CancelAfter(left);
             try
             {
-                var (response, _) = await _channel.SendAsync<OffsetCommitResponse>(
+                var (response, _, connection) = await _channel.SendAsync<OffsetCommitResponse>(
                     ApiKey.OffsetCommit, v => BuildCommit(v, identity, remaining), attemptCts.Token,
                     timeout: left < _options.RequestTimeout ? left : _options.RequestTimeout).ConfigureAwait(false);
-                last = HandleCommitResponse(response, identity, remaining);
+                last = HandleCommitResponse(response, connection, identity, remaining);
                 if (remaining.Count == 0) return;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -217,7 +217,7 @@ internal sealed class OffsetCommitter : IAsyncDisposable
 
     /// <summary>Removes the accepted partitions from <paramref name="remaining"/>; throws for errors that retrying
     /// cannot fix; returns the retriable error that kept some partitions, if any.</summary>
-    private KafkaBrokerException? HandleCommitResponse(OffsetCommitResponse response, CommitIdentity identity, Dictionary<TopicPartition, OffsetAndMetadata> remaining)
+    private KafkaBrokerException? HandleCommitResponse(OffsetCommitResponse response, Connections.BrokerConnection connection, CommitIdentity identity, Dictionary<TopicPartition, OffsetAndMetadata> remaining)
     {
         KafkaBrokerException? retriable = null;
         List<string>? unauthorizedTopics = null;
@@ -233,7 +233,7 @@ internal sealed class OffsetCommitter : IAsyncDisposable
                         remaining.Remove(tp);
                         break;
                     case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                        _channel.MarkUnknown(null, $"OffsetCommit answered {ErrorCodes.KafkaName(error)}");
+                        _channel.MarkUnknown(connection, $"OffsetCommit answered {ErrorCodes.KafkaName(error)}");
                         retriable ??= Retriable(error, tp);
                         break;
                     case ErrorCode.CoordinatorLoadInProgress or ErrorCode.UnknownTopicOrPartition or ErrorCode.RequestTimedOut
@@ -301,8 +301,8 @@ internal sealed class OffsetCommitter : IAsyncDisposable
             attemptCts.CancelAfter(left);
             try
             {
-                var (response, version) = await _channel.SendAsync<OffsetFetchResponse>(ApiKey.OffsetFetch, v => BuildFetch(v, wanted), attemptCts.Token).ConfigureAwait(false);
-                last = HandleFetchResponse(response, version, wanted, result);
+                var (response, version, connection) = await _channel.SendAsync<OffsetFetchResponse>(ApiKey.OffsetFetch, v => BuildFetch(v, wanted), attemptCts.Token).ConfigureAwait(false);
+                last = HandleFetchResponse(response, version, connection, wanted, result);
                 if (last is null) return result;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -347,7 +347,7 @@ internal sealed class OffsetCommitter : IAsyncDisposable
     }
 
     /// <summary>Fills <paramref name="result"/>; returns a retriable error to retry after, or null when complete.</summary>
-    private KafkaBrokerException? HandleFetchResponse(OffsetFetchResponse response, short version, List<TopicPartition> wanted, Dictionary<TopicPartition, OffsetAndMetadata?> result)
+    private KafkaBrokerException? HandleFetchResponse(OffsetFetchResponse response, short version, Connections.BrokerConnection connection, List<TopicPartition> wanted, Dictionary<TopicPartition, OffsetAndMetadata?> result)
     {
         ErrorCode topError;
         IEnumerable<(string Topic, int Partition, long Offset, int Epoch, string? Metadata, ErrorCode Error)> entries;
@@ -369,7 +369,7 @@ internal sealed class OffsetCommitter : IAsyncDisposable
             case ErrorCode.None:
                 break;
             case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                _channel.MarkUnknown(null, $"OffsetFetch answered {ErrorCodes.KafkaName(topError)}");
+                _channel.MarkUnknown(connection, $"OffsetFetch answered {ErrorCodes.KafkaName(topError)}");
                 return new KafkaBrokerException(topError, $"OffsetFetch of group '{_groupId}': {ErrorCodes.KafkaName(topError)}");
             case ErrorCode.GroupAuthorizationFailed:
                 throw new KafkaAuthorizationException($"Not authorized to read the committed offsets of group '{_groupId}' (GROUP_AUTHORIZATION_FAILED).");
