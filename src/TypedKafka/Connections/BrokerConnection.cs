@@ -279,7 +279,7 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
         if (pending.IsAbandoned) return;
 
         var length = checked((int)frame.Length);
-        var array = pending.Pooled ? ArrayPool<byte>.Shared.Rent(length) : new byte[length];
+        var array = pending.Pooled ? ResponseFrame.Pool.Rent(length) : new byte[length];
         frame.CopyTo(array);
         var bodyOffset = 4;
         if (HeaderVersions.ResponseHeaderVersion((short)pending.ApiKey, pending.Version) >= 1)

@@ -25,6 +25,14 @@ internal sealed class ResponseFrame
 
     public ReadOnlyMemory<byte> Body { get; }
 
+    /// <summary>
+    /// The pool of pooled response buffers: Fetch responses of a megabyte or more, dozens of which may be held at once
+    /// (one per partition with unread records). The shared pool keeps only a few arrays of each size per core, so
+    /// under that load most rents would allocate; this pool keeps up to 64 per size. It retains at most what was
+    /// held at the busiest moment, which <see cref="ConsumerOptions.FetchMaxBytes"/> bounds.
+    /// </summary>
+    public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(maxArrayLength: 256 * 1024 * 1024, maxArraysPerBucket: 64);
+
     public ApiKey ApiKey { get; }
 
     public short ApiVersion { get; }
@@ -54,6 +62,6 @@ internal sealed class ResponseFrame
     {
         if (Interlocked.Decrement(ref _references) != 0) return;
         var buffer = Interlocked.Exchange(ref _buffer, null);
-        if (buffer is not null && _pooled) ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer is not null && _pooled) Pool.Return(buffer);
     }
 }

@@ -115,6 +115,10 @@ internal sealed partial class ConsumerCore
         var now = Now();
         var nextDue = long.MaxValue;
         var plans = new Dictionary<int, (BrokerEndpoint Broker, Dictionary<TopicPartition, FetchTarget> Targets)>();
+        // Brokers with a partition held back only because its buffer is full: it will want a fetch as soon as the caller
+        // drains it, so a fetch of nothing but caught-up partitions (which the broker would hold for FetchMaxWait)
+        // must not be in flight then.
+        HashSet<int>? heldBack = null;
         lock (_gate)
         {
             long buffered = _order.Sum(s => s.BufferedBytes);
@@ -122,7 +126,11 @@ internal sealed partial class ConsumerCore
             foreach (var state in _order)
             {
                 if (!state.HasPosition || state.Paused || state.FetchInFlight || state.Error is not null) continue;
-                if (state.BufferedBytes >= _options.MaxPartitionFetchBytes) continue;
+                if (state.BufferedBytes >= _options.MaxPartitionFetchBytes)
+                {
+                    if (TargetFor(state, view, now) is { } holder) (heldBack ??= []).Add(holder.NodeId);
+                    continue;
+                }
                 if (state.RetryAt > now)
                 {
                     nextDue = Math.Min(nextDue, state.RetryAt);
@@ -151,6 +159,15 @@ internal sealed partial class ConsumerCore
                     _options.MaxPartitionFetchBytes,
                     state,
                     state.Version);
+            }
+
+            if (heldBack is not null)
+            {
+                foreach (var nodeId in heldBack)
+                {
+                    if (plans.TryGetValue(nodeId, out var plan) && plan.Targets.Values.All(t => t.State.Highwater is long hw && t.FetchOffset >= hw))
+                        plans.Remove(nodeId); // sent with the held-back partitions once they drain (Complete wakes the loop)
+                }
             }
 
             foreach (var (nodeId, plan) in plans)
