@@ -37,8 +37,8 @@ else
 
 try
 {
-    // 1. Publish with an independent producer (Confluent.Kafka, wrapped by TypedKafka.Testing).
-    using var producer = TestProducer.Create(bootstrap, new TestProducerOptions());
+    // 1. Publish with an independent producer (librdkafka's C API, called by TypedKafka.Testing's NativeProducer: AOT-safe).
+    using var producer = NativeProducer.Create(bootstrap);
     var clock = Stopwatch.StartNew();
     await producer.ProduceAsync("orders", Enumerable.Range(0, count).Select(i => new TestRecord(
         Encoding.UTF8.GetBytes($"order-{i}"),

@@ -278,6 +278,14 @@ public sealed unsafe partial class KafkaTestCluster : IAsyncDisposable, IDisposa
     /// <summary>Creates a producer with its own settings (compression, batching, transactions). Dispose it.</summary>
     public TestProducer CreateProducer(TestProducerOptions options) => new(BootstrapServers, options);
 
+    /// <summary>Creates a producer that calls librdkafka's C API directly (no Confluent.Kafka, no reflection: safe in
+    /// trimmed and Native AOT applications). Dispose it.</summary>
+    public NativeProducer CreateNativeProducer(NativeProducerOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+        return NativeProducer.Create(BootstrapServers, options);
+    }
+
     /// <summary>Writes records with the shared <see cref="Producer"/> and waits until the brokers acknowledged all of them.</summary>
     public Task<IReadOnlyList<ProducedRecord>> ProduceAsync(string topic, IEnumerable<TestRecord> records, CancellationToken cancellationToken = default) =>
         Producer.ProduceAsync(topic, records, cancellationToken);

@@ -29,27 +29,32 @@ public static class LibrdkafkaLibrary
         }
     }
 
-    /// <summary>The files tried, in order: the override variable, then the package's variants for this platform.</summary>
+    /// <summary>The files tried, in order: the override variable, then the package's variants for this platform under
+    /// runtimes/&lt;rid&gt;/native/ and next to the application.</summary>
     public static IReadOnlyList<string> DefaultCandidates()
     {
         var list = new List<string>();
         var overridePath = Environment.GetEnvironmentVariable(PathVariable);
         if (!string.IsNullOrWhiteSpace(overridePath)) list.Add(overridePath);
 
-        var native = Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeFolder(), "native");
-        if (OperatingSystem.IsLinux())
+        // A build puts the package's files under runtimes/<rid>/native/; a publish for one runtime (e.g. native AOT)
+        // puts them next to the application.
+        foreach (var folder in new[] { Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeFolder(), "native"), AppContext.BaseDirectory })
         {
-            list.Add(Path.Combine(native, "librdkafka.so"));
-            list.Add(Path.Combine(native, "centos8-librdkafka.so"));
-            list.Add(Path.Combine(native, "alpine-librdkafka.so"));
-        }
-        else if (OperatingSystem.IsMacOS())
-        {
-            list.Add(Path.Combine(native, "librdkafka.dylib"));
-        }
-        else if (OperatingSystem.IsWindows())
-        {
-            list.Add(Path.Combine(native, "librdkafka.dll"));
+            if (OperatingSystem.IsLinux())
+            {
+                list.Add(Path.Combine(folder, "librdkafka.so"));
+                list.Add(Path.Combine(folder, "centos8-librdkafka.so"));
+                list.Add(Path.Combine(folder, "alpine-librdkafka.so"));
+            }
+            else if (OperatingSystem.IsMacOS())
+            {
+                list.Add(Path.Combine(folder, "librdkafka.dylib"));
+            }
+            else if (OperatingSystem.IsWindows())
+            {
+                list.Add(Path.Combine(folder, "librdkafka.dll"));
+            }
         }
         return list;
     }
