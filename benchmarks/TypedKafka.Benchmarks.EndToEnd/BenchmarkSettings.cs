@@ -5,7 +5,7 @@ namespace TypedKafka.Benchmarks.EndToEnd;
 /// <summary>Command-line settings (see <see cref="Usage"/>).</summary>
 internal sealed class BenchmarkSettings
 {
-    public static readonly string[] DefaultConsumers = ["tk-raw", "tk-spans", "tk-typed", "cf-default", "cf-tuned", "cf-stj-tuned"];
+    public static readonly string[] DefaultConsumers = ["tk-raw", "tk-spans", "tk-typed", "tk-typed-gen", "tk-framework", "cf-default", "cf-tuned", "cf-stj-tuned"];
     public static readonly string[] AllConsumers = [.. DefaultConsumers, "cf-stj-default"];
 
     public bool Broker { get; private set; }
@@ -21,12 +21,17 @@ internal sealed class BenchmarkSettings
     /// shorter one leaves TypedKafka's hot paths in tier-0/instrumented code (the first measured round then runs at a
     /// fraction of the steady-state rate; 100,000 records were not enough).</summary>
     public int WarmupRecords => _warmupRecords ?? Records;
+
+    /// <summary>How many times the warm-up is repeated (every consumer once per pass, in order).</summary>
+    public int WarmupPasses { get; private set; } = 1;
     public List<string> Consumers { get; private set; } = [.. DefaultConsumers];
     public List<KeyValuePair<string, string>> TypedKafkaSettings { get; } = [];
     public List<KeyValuePair<string, string>> ConfluentSettings { get; } = [];
     public bool Breakdown { get; private set; }
     public bool Stalls { get; private set; }
     public bool Timeline { get; private set; }
+    public int Startups { get; private set; }
+    public Microsoft.Extensions.Logging.LogLevel? LogLevel { get; private set; }
     public TimeSpan RunTimeout { get; private set; } = TimeSpan.FromSeconds(120);
     public string? OutputFile { get; private set; }
 
@@ -41,16 +46,28 @@ internal sealed class BenchmarkSettings
                                 most one stored batch per partition, so this sets how much one fetch can bring
           --warmup N            records each consumer reads once before the rounds, not measured (default: --records,
                                 a full pass, so that tiered JIT/PGO has settled; 0: none)
-          --only a,b,...        consumers to run, among: tk-raw, tk-spans, tk-typed, cf-default, cf-tuned, cf-stj-tuned,
-                                cf-stj-default (default: all but cf-stj-default)
-          --tk key=value        a TypedKafka ConsumerOptions setting for every TypedKafka consumer (property, Java or
-                                kafka-python name, e.g. --tk max.poll.records=2000 --tk FetchMaxWait=00:00:00.100); repeatable
+          --warmup-passes N     repeat the warm-up N times (default 1)
+          --only a,b,...        consumers to run, among: tk-raw, tk-spans, tk-typed (System.Text.Json), tk-typed-gen
+                                (TypedKafka's generated deserializer), tk-framework (AddTypedKafka in a generic host:
+                                group join, then poll, deserialize, dispatch, handler, commit; the topic must be
+                                "orders"), cf-default, cf-tuned, cf-stj-tuned, cf-stj-default (default: all but cf-stj-default)
+          --tk key=value        a TypedKafka ConsumerOptions setting for every TypedKafka consumer, tk-framework's too
+                                (property, Java or kafka-python name, e.g. --tk max.poll.records=2000
+                                --tk FetchMaxWait=00:00:00.100); repeatable
           --cf key=value        a librdkafka setting for every Confluent.Kafka consumer; repeatable
-          --breakdown           TypedKafka: split allocations into poll / read (caller thread) / the rest, and count polls
-          --stalls              TypedKafka: when no record arrives for 100 ms, print the fetcher's state (per broker and
-                                partition: fetch in flight, positions, buffered bytes), read from its internals
-          --timeline            TypedKafka: every 10 ms print records read, fetches, and per broker the partitions being
-                                fetched (and how many are at the high watermark), held back by their buffer, and buffered bytes
+          --breakdown           TypedKafka (not tk-framework): split allocations into poll / read (caller thread) / the
+                                rest, count polls, and show how many ResponseFrame.Pool arrays are rented per size
+          --stalls              TypedKafka (not tk-framework): when no record arrives for 100 ms, print the fetcher's
+                                state (per broker and partition: fetch in flight, positions, buffered bytes), read from
+                                its internals
+          --timeline            TypedKafka (not tk-framework): every 10 ms print records read, fetches, and per broker
+                                the partitions being fetched (and how many are at the high watermark), held back by
+                                their buffer, and buffered bytes; then the thread pool and ResponseFrame.Pool
+          --log LEVEL           TypedKafka (tk-framework too): log to stderr at LEVEL (Trace, Debug, Information...), with
+                                timestamps; each round's line shows when the run started
+          --startups N          instead of the rounds: N times, a new TypedKafka consumer assigns every partition and polls
+                                until its first records; prints the distribution of that delay (use with --log Information
+                                to see failed lookups)
           --timeout SECONDS     a run that has not read every record by then fails (default 120)
           --output FILE         also write the Markdown results to FILE
           --broker              (internal) run the embedded cluster and serve until stdin closes
@@ -83,6 +100,7 @@ internal sealed class BenchmarkSettings
                 case "--lz4": s.Lz4 = true; break;
                 case "--batch": s.BatchRecords = NextInt(1); break;
                 case "--warmup": s._warmupRecords = NextInt(0); break;
+                case "--warmup-passes": s.WarmupPasses = NextInt(1); break;
                 case "--only":
                     s.Consumers = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
                     foreach (var c in s.Consumers)
@@ -96,6 +114,11 @@ internal sealed class BenchmarkSettings
                 case "--stalls": s.Stalls = true; break;
                 case "--timeline": s.Timeline = true; break;
                 case "--timeout": s.RunTimeout = TimeSpan.FromSeconds(NextInt(1)); break;
+                case "--startups": s.Startups = NextInt(1); break;
+                case "--log":
+                    s.LogLevel = Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(Next(), ignoreCase: true, out var level)
+                        ? level : throw new ArgumentException($"{arg} needs a log level (Trace, Debug, Information, Warning, Error).");
+                    break;
                 case "--output": s.OutputFile = Next(); break;
                 case "-h" or "--help": throw new HelpRequestedException();
                 default: throw new ArgumentException($"Unknown argument '{arg}'.");

@@ -40,8 +40,8 @@ internal sealed class ConfluentRuns(BenchmarkSettings settings, string bootstrap
             .SetLogHandler(Log)
             .SetErrorHandler((_, e) => Console.Error.WriteLine($"[{name}] error: {e.Reason} ({e.Code})"))
             .Build();
+        var meter = new RunMeter(brokerCpu); // before Assign, which starts fetching: see RunMeter
         consumer.Assign(Partitions());
-        var meter = new RunMeter(brokerCpu);
         long count = 0, bytes = 0;
         meter.Start();
         var started = Stopwatch.GetTimestamp();
@@ -66,8 +66,8 @@ internal sealed class ConfluentRuns(BenchmarkSettings settings, string bootstrap
             .SetLogHandler(Log)
             .SetErrorHandler((_, e) => Console.Error.WriteLine($"[{name}] error: {e.Reason} ({e.Code})"))
             .Build();
+        var meter = new RunMeter(brokerCpu); // before Assign, which starts fetching: see RunMeter
         consumer.Assign(Partitions());
-        var meter = new RunMeter(brokerCpu);
         long count = 0, quantity = 0;
         meter.Start();
         var started = Stopwatch.GetTimestamp();

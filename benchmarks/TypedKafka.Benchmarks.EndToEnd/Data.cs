@@ -39,7 +39,11 @@ internal static class Data
     }
 }
 
-/// <summary>The order a value deserializes to (the same shape as the micro-benchmarks' <c>OrderRecord</c>).</summary>
+/// <summary>The order a value deserializes to (the same shape as the micro-benchmarks' <c>OrderRecord</c>). Read by
+/// System.Text.Json's source-generated context (<see cref="OrderContext"/>, camelCase) in tk-typed / cf-stj-*, and by the
+/// deserializer TypedKafka's generator emits for the handler of <see cref="OrderHandlers"/> (camelCase too, through
+/// <see cref="KafkaJsonNamingAttribute"/>) in tk-typed-gen and tk-framework.</summary>
+[KafkaJsonNaming(KafkaJsonNamingPolicy.CamelCase)]
 public sealed record Order(long Id, string Sku, int Qty, decimal Price, string? Note);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

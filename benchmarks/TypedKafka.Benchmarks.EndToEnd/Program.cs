@@ -70,11 +70,14 @@ public static class Program
 
             var tk = new TypedKafkaRuns(settings, bootstrap, BrokerCpu);
             var cf = new ConfluentRuns(settings, bootstrap, BrokerCpu);
+            var fw = new FrameworkRuns(settings, tk.Options, BrokerCpu);
             Task<RunResult> Run(string consumer, long records) => consumer switch
             {
                 "tk-raw" => tk.RawAsync(records),
                 "tk-spans" => tk.SpansAsync(records),
                 "tk-typed" => tk.TypedAsync(records),
+                "tk-typed-gen" => tk.TypedGeneratedAsync(records),
+                "tk-framework" => fw.RunAsync(records),
                 "cf-default" => Task.Run(() => cf.Bytes(consumer, tuned: false, records)),
                 "cf-tuned" => Task.Run(() => cf.Bytes(consumer, tuned: true, records)),
                 "cf-stj-default" => Task.Run(() => cf.Typed(consumer, tuned: false, records)),
@@ -82,15 +85,24 @@ public static class Program
                 _ => throw new ArgumentException($"Unknown consumer {consumer}"),
             };
 
+            if (settings.Startups > 0)
+            {
+                Console.WriteLine(await tk.StartupsAsync(settings.Startups).ConfigureAwait(false));
+                return 0;
+            }
+
             if (settings.WarmupRecords > 0)
             {
                 var warm = Math.Min(settings.WarmupRecords, settings.Records);
-                Console.Error.WriteLine($"Warm-up: every consumer reads {warm:N0} records (not measured)");
-                foreach (var consumer in settings.Consumers)
+                Console.Error.WriteLine($"Warm-up: every consumer reads {warm:N0} records (not measured), {settings.WarmupPasses} time(s)");
+                for (var pass = 1; pass <= settings.WarmupPasses; pass++)
                 {
-                    RunMeter.Settle();
-                    var r = await Run(consumer, warm).ConfigureAwait(false);
-                    Console.Error.WriteLine($"  warm-up {consumer,-15} {r.RecordsPerSecond,12:N0} rec/s");
+                    foreach (var consumer in settings.Consumers)
+                    {
+                        RunMeter.Settle();
+                        var r = await Run(consumer, warm).ConfigureAwait(false);
+                        Console.Error.WriteLine($"  warm-up {pass} {consumer,-15} {r.RecordsPerSecond,12:N0} rec/s  {{{r.System}}}");
+                    }
                 }
             }
 
@@ -108,12 +120,14 @@ public static class Program
                     RunMeter.Settle();
                     try
                     {
+                        var began = DateTime.Now;
                         var r = await Run(consumer, settings.Records).ConfigureAwait(false);
                         results.Add(r);
                         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"round {round} {consumer,-15} {r.RecordsPerSecond,12:N0} rec/s {r.MegabytesPerSecond,7:0.0} MB/s cpu {r.CpuMicrosPerRecord,5:0.00} us/rec " +
                             $"alloc {r.AllocatedPerRecord,7:0.0} B/rec gc {r.Gen0}/{r.Gen1}/{r.Gen2} pause {r.GcPause.TotalMilliseconds,4:0} ms locks contended {r.LockContentions,5} broker {r.BrokerCoreShare * 100,4:0}% of a core") +
-                            (r.Notes.Length > 0 ? "  [" + r.Notes + "]" : ""));
+                            (r.Notes.Length > 0 ? "  [" + r.Notes + "]" : "") + (r.System.Length > 0 ? "  {" + r.System + "}" : "") +
+                            (settings.LogLevel is null ? "" : string.Create(CultureInfo.InvariantCulture, $"  (started {began:HH:mm:ss.fff})")));
                     }
                     catch (Exception e) when (e is TimeoutException or KafkaException or Confluent.Kafka.KafkaException or InvalidOperationException)
                     {
@@ -212,6 +226,8 @@ internal static class Report
         ["tk-raw"] = "TypedKafka `byte[]` (`PollAsync`)",
         ["tk-spans"] = "TypedKafka spans (`PollBatchAsync`)",
         ["tk-typed"] = "TypedKafka + STJ source-gen `Order`",
+        ["tk-typed-gen"] = "TypedKafka + generated deserializer `Order`",
+        ["tk-framework"] = "TypedKafka framework (`AddTypedKafka`, handler, commits), steady state",
         ["cf-default"] = "Confluent.Kafka `byte[]`, default",
         ["cf-tuned"] = "Confluent.Kafka `byte[]`, `fetch.queue.backoff.ms=10`",
         ["cf-stj-default"] = "Confluent.Kafka + STJ source-gen, default",
@@ -224,7 +240,7 @@ internal static class Report
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine(inv, $"{settings.Records:N0} records ({Data.KeySize} B keys, {Data.ValueSize} B JSON values, {(settings.Lz4 ? "lz4" : "no compression")}) over {settings.Partitions} partitions in batches of {settings.BatchRecords:N0}, 3 mock brokers in a child process; " +
-            $"medians of {settings.Rounds} round(s){(settings.WarmupRecords > 0 ? $" after a warm-up of {settings.WarmupRecords:N0} records per consumer" : "")}.");
+            $"medians of {settings.Rounds} round(s){(settings.WarmupRecords > 0 ? $" after a warm-up of {settings.WarmupRecords:N0} records per consumer{(settings.WarmupPasses > 1 ? $", {settings.WarmupPasses} times" : "")}" : "")}.");
         sb.AppendLine();
         sb.AppendLine("| consumer | records/s | MB/s | CPU µs/record | allocated B/record | GC gen0/1/2 | GC pause | records/s min–max | broker CPU |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -252,7 +268,9 @@ internal static class Report
         {
             ("raw `byte[]` vs Confluent `byte[]` tuned", "tk-raw", "cf-tuned", 2),
             ("spans vs Confluent `byte[]` tuned", "tk-spans", "cf-tuned", 2),
-            ("typed vs Confluent + STJ tuned", "tk-typed", "cf-stj-tuned", 3),
+            ("typed (STJ) vs Confluent + STJ tuned", "tk-typed", "cf-stj-tuned", 3),
+            ("typed (generated) vs Confluent + STJ tuned", "tk-typed-gen", "cf-stj-tuned", 3),
+            ("framework vs typed (generated), TypedKafka / TypedKafka", "tk-framework", "tk-typed-gen", 0.8),
         };
         var any = false;
         foreach (var (label, t, c, target) in ratios)
@@ -264,9 +282,22 @@ internal static class Report
                 sb.AppendLine("|---|---:|---:|---:|");
                 any = true;
             }
-            sb.AppendLine(inv, $"| {label} | **{tm.Rate / cm.Rate:0.00}×** | {tm.Cpu / cm.Cpu:0.00}× | ≥ {target:0}× |");
+            sb.AppendLine(inv, $"| {label} | **{tm.Rate / cm.Rate:0.00}×** | {tm.Cpu / cm.Cpu:0.00}× | ≥ {target:0.##}× |");
         }
         if (any) sb.AppendLine();
+
+        var framework = results.Where(r => r.Framework is not null).ToList();
+        if (framework.Count > 0)
+        {
+            sb.AppendLine("| tk-framework group join (median) | join time | join CPU | join allocated | assignment → first record | records/s including the join |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+            sb.AppendLine(inv,
+                $"| {framework.Count} run(s), min–max join {framework.Min(r => r.Framework!.Join.TotalMilliseconds):0}–{framework.Max(r => r.Framework!.Join.TotalMilliseconds):0} ms | " +
+                $"{Median(framework.Select(r => r.Framework!.Join.TotalMilliseconds)):0} ms | {Median(framework.Select(r => r.Framework!.JoinCpu.TotalMilliseconds)):0} ms | " +
+                $"{Median(framework.Select(r => r.Framework!.JoinAllocated / 1024.0)):0} KB | {Median(framework.Select(r => r.Framework!.FirstRecord.TotalMilliseconds)):0.0} ms | " +
+                $"{Thousands(Median(framework.Select(r => r.Framework!.RecordsPerSecondWithJoin)))} |");
+            sb.AppendLine();
+        }
 
         if (failures.Count > 0)
         {

@@ -8,7 +8,7 @@ using TypedKafka.Fetching;
 namespace TypedKafka.Benchmarks.EndToEnd;
 
 /// <summary>
-/// Diagnostics for <c>--stalls</c>: watches a TypedKafka run from a timer and, when the caller has received no record
+/// Diagnostics for <c>--stalls</c>: watches a TypedKafka run from a thread of its own (every 10 ms) and, when the caller has received no record
 /// for <see cref="Threshold"/>, prints what the fetcher is doing: for each broker whether its one Fetch is in flight,
 /// and for each partition its position, fetch position, high watermark and buffered bytes. Reads the consumer's
 /// internal state (TypedKafka grants this assembly internals; the private fields are reached by reflection) without
@@ -26,7 +26,8 @@ internal sealed class StallProbe : IAsyncDisposable
     private readonly string _name;
     private readonly Func<long> _progress;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Thread _loop;
+    private TimeSpan _maxTickGap;
     private int _stalls;
     private TimeSpan _stalled;
     private DateTime _stallStarted;
@@ -42,40 +43,44 @@ internal sealed class StallProbe : IAsyncDisposable
         _timeline = timeline;
         _name = name;
         _progress = progress;
-        _loop = Task.Run(WatchAsync);
+        // A thread of its own, not a thread-pool timer: a stall of the thread pool (starvation) must not stall the probe.
+        _loop = new Thread(Watch) { IsBackground = true, Name = "stall probe" };
+        _loop.Start();
     }
 
-    private async Task WatchAsync()
+    private void Watch()
     {
         var last = _progress();
         var since = DateTime.UtcNow;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
-        try
+        var tick = _clock.Elapsed;
+        while (!_stop.Token.WaitHandle.WaitOne(10))
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            // A long gap between two ticks of this thread means the whole process (or the machine) stood still.
+            var previous = tick;
+            tick = _clock.Elapsed;
+            if (tick - previous > _maxTickGap) _maxTickGap = tick - previous;
+            var now = _progress();
+            if (_timeline) Console.Error.WriteLine(TimelineLine(now));
+            if (now != last)
             {
-                var now = _progress();
-                if (_timeline) Console.Error.WriteLine(TimelineLine(now));
-                if (now != last)
-                {
-                    EndStall();
-                    last = now;
-                    since = DateTime.UtcNow;
-                    continue;
-                }
-                if (!_inStall && now > 0 && DateTime.UtcNow - since >= Threshold)
-                {
-                    _inStall = true;
-                    _stallStarted = since;
-                    _stalls++;
-                    Console.Error.WriteLine($"[{_name}] no record for {Threshold.TotalMilliseconds:0} ms after {now:N0} records:\n{Snapshot()}");
-                }
+                EndStall();
+                last = now;
+                since = DateTime.UtcNow;
+                continue;
+            }
+            if (!_inStall && now > 0 && DateTime.UtcNow - since >= Threshold)
+            {
+                _inStall = true;
+                _stallStarted = since;
+                _stalls++;
+                Console.Error.WriteLine($"[{_name}] no record for {Threshold.TotalMilliseconds:0} ms after {now:N0} records ({Process()}):\n{Snapshot()}");
             }
         }
-        catch (OperationCanceledException)
-        {
-        }
     }
+
+    /// <summary>What the process is doing: thread pool threads and queued work items, GC count, page faults.</summary>
+    private static string Process() => string.Create(CultureInfo.InvariantCulture,
+        $"thread pool {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued; gen0 GCs {GC.CollectionCount(0)}; {ProcStat.Read()}");
 
     /// <summary>Counts the stall in progress as over (the run ended, or records arrived again; at most one tick late).</summary>
     private void EndStall()
@@ -86,7 +91,8 @@ internal sealed class StallProbe : IAsyncDisposable
     }
 
     /// <summary>A one-line summary for the run's notes.</summary>
-    public string Summary => string.Create(CultureInfo.InvariantCulture, $"stalls >= {Threshold.TotalMilliseconds:0} ms: {_stalls} ({_stalled.TotalMilliseconds:0} ms)");
+    public string Summary => string.Create(CultureInfo.InvariantCulture,
+        $"stalls >= {Threshold.TotalMilliseconds:0} ms: {_stalls} ({_stalled.TotalMilliseconds:0} ms); longest gap between two probe ticks {_maxTickGap.TotalMilliseconds:0} ms");
 
     /// <summary>One line every tick: records read, fetches answered, and per broker the partitions in its Fetch in flight
     /// (how many of them are at the high watermark) and the data buffered for its partitions.</summary>
@@ -94,7 +100,7 @@ internal sealed class StallProbe : IAsyncDisposable
     {
         var sb = new StringBuilder();
         var fetches = _core.MetricsCollector.Snapshot()["consumer-fetch-manager-metrics"]["fetch-total"];
-        sb.Append(CultureInfo.InvariantCulture, $"[{_name}] t={_clock.Elapsed.TotalMilliseconds,6:0} ms records {records,9:N0} fetches {fetches,4:0}");
+        sb.Append(CultureInfo.InvariantCulture, $"[{_name}] t={_clock.Elapsed.TotalMilliseconds,6:0} ms records {records,9:N0} fetches {fetches,4:0} pool {ThreadPool.ThreadCount}/{ThreadPool.PendingWorkItemCount}");
         var view = _core.Metadata.Current;
         if (OrderField.GetValue(_core) is List<PartitionState> order)
         {
@@ -115,6 +121,7 @@ internal sealed class StallProbe : IAsyncDisposable
                 sb.Append(CultureInfo.InvariantCulture, $" | b{group.Key}: fetching {inFlight} ({inFlightAtEnd} at hw), held by buffer {held}, buffered {buffered / 1024,5}K");
             }
         }
+        sb.Append(" | ").Append(PoolProbe.Describe());
         return sb.ToString();
     }
 
@@ -152,7 +159,7 @@ internal sealed class StallProbe : IAsyncDisposable
         if (_disposed) return;
         _disposed = true;
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        _loop.Join();
         EndStall();
         _stop.Dispose();
     }

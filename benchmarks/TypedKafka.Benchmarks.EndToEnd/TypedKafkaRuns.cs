@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace TypedKafka.Benchmarks.EndToEnd;
 
@@ -11,7 +12,8 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(1);
 
-    private ConsumerOptions Options()
+    /// <summary>The settings of every TypedKafka consumer (tk-framework's hosted consumer too, which adds its group).</summary>
+    public ConsumerOptions Options()
     {
         var options = new ConsumerOptions
         {
@@ -21,6 +23,7 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
             EnableAutoCommit = false,
         };
         options.ApplySettings(settings.TypedKafkaSettings);
+        if (settings.LogLevel is { } level) options.LoggerFactory = DiagnosticLogging.Factory(level);
         return options;
     }
 
@@ -34,14 +37,15 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
         StallProbe? stalls = null;
         try
         {
+            var meter = new RunMeter(brokerCpu); // before Assign, which starts fetching: see RunMeter
             consumer.Assign(Partitions());
-            var meter = new RunMeter(brokerCpu);
             var probe = new CallerProbe(settings.Breakdown);
             var progress = new ProgressBox();
             long count = 0, bytes = 0;
             stalls = settings.Stalls || settings.Timeline ? new StallProbe(consumer.Core, RunName(consumer), () => Volatile.Read(ref progress.Records), settings.Timeline) : null;
             meter.Start();
             var started = Stopwatch.GetTimestamp();
+            var firstRecords = TimeSpan.Zero;
             while (count < expected)
             {
                 Volatile.Write(ref progress.Records, count);
@@ -66,10 +70,11 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
                     bytes += (record.Key?.Length ?? 0) + (record.Value?.Length ?? 0);
                 }
                 probe.AfterRead(records.IsEmpty);
+                if (firstRecords == TimeSpan.Zero && count > 0) firstRecords = Stopwatch.GetElapsedTime(started);
             }
             var result = meter.Stop("tk-raw", count, bytes);
             if (stalls is not null) await stalls.DisposeAsync().ConfigureAwait(false);
-            return result with { Notes = Notes(consumer.Metrics(), probe, result) + (stalls is null ? "" : "; " + stalls.Summary) };
+            return result with { Notes = Notes(consumer.Metrics(), probe, result, firstRecords) + (stalls is null ? "" : "; " + stalls.Summary) };
         }
         finally
         {
@@ -85,14 +90,15 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
         StallProbe? stalls = null;
         try
         {
+            var meter = new RunMeter(brokerCpu); // before Assign, which starts fetching: see RunMeter
             consumer.Assign(Partitions());
-            var meter = new RunMeter(brokerCpu);
             var probe = new CallerProbe(settings.Breakdown);
             var progress = new ProgressBox();
             long count = 0, bytes = 0;
             stalls = settings.Stalls || settings.Timeline ? new StallProbe(consumer.Core, RunName(consumer), () => Volatile.Read(ref progress.Records), settings.Timeline) : null;
             meter.Start();
             var started = Stopwatch.GetTimestamp();
+            var firstRecords = TimeSpan.Zero;
             while (count < expected)
             {
                 Volatile.Write(ref progress.Records, count);
@@ -115,10 +121,11 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
                 count += n;
                 bytes += b;
                 probe.AfterRead(n == 0);
+                if (firstRecords == TimeSpan.Zero && count > 0) firstRecords = Stopwatch.GetElapsedTime(started);
             }
             var result = meter.Stop("tk-spans", count, bytes);
             if (stalls is not null) await stalls.DisposeAsync().ConfigureAwait(false);
-            return result with { Notes = Notes(consumer.Metrics(), probe, result) + (stalls is null ? "" : "; " + stalls.Summary) };
+            return result with { Notes = Notes(consumer.Metrics(), probe, result, firstRecords) + (stalls is null ? "" : "; " + stalls.Summary) };
         }
         finally
         {
@@ -139,27 +146,39 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
     }
 
     /// <summary><c>KafkaConsumer&lt;Ignore, Order?&gt;</c> with System.Text.Json's source-generated deserializer.</summary>
-    public async Task<RunResult> TypedAsync(long expected)
+    public Task<RunResult> TypedAsync(long expected) =>
+        TypedAsync("tk-typed", new KafkaConsumer<Ignore, Order?>(Options(), valueDeserializer: new TypedKafkaStjOrderDeserializer()), expected);
+
+    /// <summary><c>KafkaConsumer&lt;Ignore, Order&gt;</c> with the deserializer TypedKafka's generator emitted for
+    /// <see cref="OrderHandlers.Handle"/> (<c>Utf8JsonReader</c>), taken from the handler catalog: the raw typed client
+    /// path that tk-framework adds dispatch and commits to.</summary>
+    public Task<RunResult> TypedGeneratedAsync(long expected) =>
+        TypedAsync("tk-typed-gen", new KafkaConsumer<Ignore, Order>(Options(), valueDeserializer: OrderHandlers.GeneratedDeserializer()), expected);
+
+    /// <summary><c>PollAsync</c> and a loop over the <c>ConsumerRecord</c>s that reads every order's quantity.
+    /// <typeparamref name="TValue"/> is <c>Order</c> or <c>Order?</c> (the same runtime type).</summary>
+    private async Task<RunResult> TypedAsync<TValue>(string name, KafkaConsumer<Ignore, TValue> consumer, long expected)
+        where TValue : class?
     {
-        var consumer = new KafkaConsumer<Ignore, Order?>(Options(), valueDeserializer: new TypedKafkaStjOrderDeserializer());
         StallProbe? stalls = null;
         try
         {
+            var meter = new RunMeter(brokerCpu); // before Assign, which starts fetching: see RunMeter
             consumer.Assign(Partitions());
-            var meter = new RunMeter(brokerCpu);
             var probe = new CallerProbe(settings.Breakdown);
             var progress = new ProgressBox();
             long count = 0, bytes = 0, quantity = 0;
-            stalls = settings.Stalls || settings.Timeline ? new StallProbe(consumer.Core, RunName(consumer), () => Volatile.Read(ref progress.Records), settings.Timeline) : null;
+            stalls = settings.Stalls || settings.Timeline ? new StallProbe(consumer.Core, name, () => Volatile.Read(ref progress.Records), settings.Timeline) : null;
             meter.Start();
             var started = Stopwatch.GetTimestamp();
+            var firstRecords = TimeSpan.Zero;
             while (count < expected)
             {
                 Volatile.Write(ref progress.Records, count);
                 CheckTimeout(started, count, expected);
                 probe.BeforePoll();
                 var pending = consumer.PollAsync(PollTimeout);
-                ConsumerRecords<Ignore, Order?> records;
+                ConsumerRecords<Ignore, TValue> records;
                 if (pending.IsCompleted)
                 {
                     records = pending.Result;
@@ -174,15 +193,16 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
                 foreach (var record in records)
                 {
                     count++;
-                    quantity += record.Value!.Qty;
+                    quantity += Unsafe.As<Order>(record.Value)!.Qty;
                     bytes += record.SerializedKeySize + record.SerializedValueSize;
                 }
                 probe.AfterRead(records.IsEmpty);
+                if (firstRecords == TimeSpan.Zero && count > 0) firstRecords = Stopwatch.GetElapsedTime(started);
             }
-            var result = meter.Stop("tk-typed", count, bytes);
-            if (quantity <= 0) throw new InvalidOperationException("tk-typed: no quantity was read.");
+            var result = meter.Stop(name, count, bytes);
+            if (quantity <= 0) throw new InvalidOperationException($"{name}: no quantity was read.");
             if (stalls is not null) await stalls.DisposeAsync().ConfigureAwait(false);
-            return result with { Notes = Notes(consumer.Metrics(), probe, result) + (stalls is null ? "" : "; " + stalls.Summary) };
+            return result with { Notes = Notes(consumer.Metrics(), probe, result, firstRecords) + (stalls is null ? "" : "; " + stalls.Summary) };
         }
         finally
         {
@@ -191,8 +211,37 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
         }
     }
 
+    /// <summary><c>--startups</c>: how long a new consumer takes from <c>Assign</c> to its first records (connections,
+    /// metadata, the ListOffsets of the reset, the first Fetch), <paramref name="count"/> times.</summary>
+    public async Task<string> StartupsAsync(int count)
+    {
+        var delays = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var consumer = new KafkaConsumer<Ignore, Ignore>(Options());
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                consumer.Assign(Partitions());
+                while (await consumer.PollBatchAsync(PollTimeout).ConfigureAwait(false) is null) CheckTimeout(started, 0, 1);
+                var delay = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                delays.Add(delay);
+                if (delay >= 100) Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"startup {i + 1}: first records after {delay:0.0} ms (at {DateTime.Now:HH:mm:ss.fff})"));
+            }
+            finally
+            {
+                await consumer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        delays.Sort();
+        double At(double q) => delays[Math.Min(delays.Count - 1, (int)(q * delays.Count))];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{count} consumers, Assign to first records: median {At(0.5):0.0} ms, p99 {At(0.99):0.0} ms, max {delays[^1]:0.0} ms; " +
+            $"{delays.Count(d => d >= 100)} at or over 100 ms, {delays.Count(d => d >= 900)} at or over 900 ms");
+    }
+
     private static string RunName<TKey, TValue>(KafkaConsumer<TKey, TValue> consumer) =>
-        typeof(TValue) == typeof(Ignore) ? "tk-spans" : typeof(TValue) == typeof(Order) ? "tk-typed" : "tk-raw";
+        typeof(TValue) == typeof(Ignore) ? "tk-spans" : "tk-raw";
 
     private sealed class ProgressBox
     {
@@ -205,13 +254,15 @@ internal sealed class TypedKafkaRuns(BenchmarkSettings settings, string bootstra
             throw new TimeoutException($"Read {count:N0} of {expected:N0} records in {settings.RunTimeout.TotalSeconds:0} s.");
     }
 
-    private static string Notes(IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> metrics, CallerProbe probe, RunResult result)
+    /// <param name="firstRecords">From the first poll to the end of the first poll that returned records (the
+    /// connections, the metadata, the ListOffsets of the reset and the first Fetch).</param>
+    private static string Notes(IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> metrics, CallerProbe probe, RunResult result, TimeSpan firstRecords)
     {
         var fetch = metrics["consumer-fetch-manager-metrics"];
         var fetches = fetch["fetch-total"];
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"fetches {fetches:0} ({(fetches > 0 ? result.Records / fetches : 0):0} rec/fetch, avg {fetch["fetch-latency-avg"]:0.0} ms, max {fetch["fetch-latency-max"]:0} ms)");
-        return probe.Enabled ? text + "; " + probe.Describe(result) : text;
+            $"first records after {firstRecords.TotalMilliseconds:0.0} ms; fetches {fetches:0} ({(fetches > 0 ? result.Records / fetches : 0):0} rec/fetch, avg {fetch["fetch-latency-avg"]:0.0} ms, max {fetch["fetch-latency-max"]:0} ms)");
+        return probe.Enabled ? text + "; " + probe.Describe(result) + "; " + PoolProbe.Describe() : text;
     }
 }
 

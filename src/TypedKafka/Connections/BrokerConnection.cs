@@ -36,7 +36,7 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
         _settings = settings;
         _socket = socket;
         _stream = stream;
-        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(minimumReadSize: 64 * 1024, leaveOpen: true));
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         _inFlight = new SemaphoreSlim(settings.MaxInFlightRequests, settings.MaxInFlightRequests);
         Versions = ApiVersionSet.Empty;
     }

@@ -33,8 +33,9 @@ internal sealed partial class ConsumerCore
             try
             {
                 MaybeRefreshMetadata();
-                StartPositionLookups();
+                var lookupsDue = StartPositionLookups();
                 wait = StartFetches();
+                if (lookupsDue < wait) wait = lookupsDue;
             }
             catch (Exception e) when (!closing.IsCancellationRequested)
             {
@@ -498,10 +499,12 @@ internal sealed partial class ConsumerCore
 
     // ---------------------------------------------------------------- position lookups
 
-    /// <summary>Finds positions for partitions that have none: the committed offset (in a group) or the reset strategy.</summary>
-    private void StartPositionLookups()
+    /// <summary>Finds positions for partitions that have none: the committed offset (in a group) or the reset strategy.
+    /// Returns how long until a partition backing off after a failed lookup may try again.</summary>
+    private TimeSpan StartPositionLookups()
     {
         var now = Now();
+        var nextDue = long.MaxValue;
         List<PartitionState> committed = [];
         List<PartitionState> earliest = [];
         List<PartitionState> latest = [];
@@ -510,7 +513,12 @@ internal sealed partial class ConsumerCore
             List<TopicPartition>? noOffset = null;
             foreach (var state in _order)
             {
-                if (state.HasPosition || state.PositionLookupInFlight || state.Error is not null || state.RetryAt > now) continue;
+                if (state.HasPosition || state.PositionLookupInFlight || state.Error is not null) continue;
+                if (state.RetryAt > now)
+                {
+                    nextDue = Math.Min(nextDue, state.RetryAt);
+                    continue;
+                }
                 if (state.AwaitingCommitted && CommittedLookup is not null)
                 {
                     committed.Add(state);
@@ -532,6 +540,9 @@ internal sealed partial class ConsumerCore
         if (committed.Count > 0) Track(LookUpCommittedAsync(committed));
         if (earliest.Count > 0) Track(ResetAsync(earliest, OffsetLookup.Earliest));
         if (latest.Count > 0) Track(ResetAsync(latest, OffsetLookup.Latest));
+        return nextDue == long.MaxValue
+            ? TimeSpan.FromSeconds(1)
+            : TimeSpan.FromSeconds(Math.Clamp((nextDue - now) / (double)Stopwatch.Frequency, 0.001, 1));
     }
 
     private async Task LookUpCommittedAsync(List<PartitionState> states)
@@ -561,7 +572,7 @@ internal sealed partial class ConsumerCore
         }
         catch (Exception e) when (!_closing.IsCancellationRequested)
         {
-            _log.LogInformation("Looking up committed offsets for {Partitions} failed: {Error}", string.Join(", ", states), e.Message);
+            _log.LogWarning("Looking up committed offsets for {Partitions} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", states), _options.RetryBackoff.TotalMilliseconds, e.Message);
             lock (_gate)
             {
                 foreach (var state in states) state.RetryAt = After(_options.RetryBackoff);
@@ -597,7 +608,7 @@ internal sealed partial class ConsumerCore
         }
         catch (Exception e) when (!_closing.IsCancellationRequested)
         {
-            _log.LogInformation("Resetting offsets of {Partitions} failed: {Error}", string.Join(", ", states), e.Message);
+            _log.LogWarning("Resetting offsets of {Partitions} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", states), _options.RetryBackoff.TotalMilliseconds, e.Message);
             lock (_gate)
             {
                 foreach (var state in states)

@@ -55,7 +55,8 @@ internal sealed class OffsetLookup
             }
 
             var byLeader = remaining.Keys.GroupBy(p => view.LeaderFor(p)).ToList();
-            var requests = new List<Task<(List<TopicPartition> Retry, Exception? Error)>>();
+            // One request per leader, concurrently; each returns its own answers, merged here (not shared while running).
+            var requests = new List<Task<(Dictionary<TopicPartition, Result> Answers, List<TopicPartition> Retry, Exception? Error)>>();
             foreach (var group in byLeader)
             {
                 if (group.Key is null)
@@ -68,13 +69,14 @@ internal sealed class OffsetLookup
                     lastError ??= new KafkaException($"No leader known for {string.Join(", ", group)}.");
                     continue;
                 }
-                requests.Add(SendAsync(group.Key, [.. group], remaining, view, results, cancellationToken));
+                requests.Add(SendAsync(group.Key, [.. group], remaining, view, cancellationToken));
             }
 
             var retry = new HashSet<TopicPartition>();
             foreach (var request in requests)
             {
-                var (again, error) = await request.ConfigureAwait(false);
+                var (answers, again, error) = await request.ConfigureAwait(false);
+                foreach (var (partition, answer) in answers) results[partition] = answer;
                 retry.UnionWith(again);
                 if (error is not null) lastError = error;
             }
@@ -106,10 +108,11 @@ internal sealed class OffsetLookup
         }
     }
 
-    private async Task<(List<TopicPartition> Retry, Exception? Error)> SendAsync(
-        BrokerEndpoint leader, List<TopicPartition> partitions, Dictionary<TopicPartition, long> timestamps,
-        ClusterMetadata view, Dictionary<TopicPartition, Result> results, CancellationToken cancellationToken)
+    private async Task<(Dictionary<TopicPartition, Result> Answers, List<TopicPartition> Retry, Exception? Error)> SendAsync(
+        BrokerEndpoint leader, List<TopicPartition> partitions, IReadOnlyDictionary<TopicPartition, long> timestamps,
+        ClusterMetadata view, CancellationToken cancellationToken)
     {
+        var results = new Dictionary<TopicPartition, Result>();
         ListOffsetsResponse response;
         short version;
         try
@@ -143,7 +146,7 @@ internal sealed class OffsetLookup
         }
         catch (Exception e) when (e is KafkaConnectionException or KafkaTimeoutException)
         {
-            return (partitions, e);
+            return (results, partitions, e);
         }
 
         var retry = new List<TopicPartition>();
@@ -188,6 +191,6 @@ internal sealed class OffsetLookup
         }
         // A broker that leaves partitions out of its answer is asked again.
         retry.AddRange(partitions.Where(p => !answered.Contains(p)));
-        return (retry, error);
+        return (results, retry, error);
     }
 }
