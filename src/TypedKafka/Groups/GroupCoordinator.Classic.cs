@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TypedKafka.Groups.Assignors;
@@ -715,6 +716,9 @@ internal sealed partial class GroupCoordinator
                     break;
                 case ErrorCode.FencedInstanceId:
                     fatal = new KafkaBrokerException(error, $"Another consumer with GroupInstanceId '{_instanceId}' joined group '{_groupId}' and fenced this one (FENCED_INSTANCE_ID).");
+                    // Recorded with the state change, under the same lock, so no poll sees an unjoined member without
+                    // its fatal error (and rejoins once more).
+                    _fatal ??= ExceptionDispatchInfo.Capture(fatal);
                     _state = ClassicState.Unjoined;
                     break;
                 case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
@@ -732,7 +736,7 @@ internal sealed partial class GroupCoordinator
             }
         }
         if (coordinatorGone) _channel.MarkUnknown(via, $"a heartbeat was answered {ErrorCodes.KafkaName(error)}");
-        if (fatal is not null) SetFatal(fatal);
+        if (fatal is not null) _log.LogError("Group {Group}: {Error} The consumer cannot continue in the group.", _groupId, fatal.Message);
         if (error != ErrorCode.None) CheckSession(generation, memberId);
         return TimeSpan.Zero;
     }

@@ -513,6 +513,14 @@ internal sealed class FakeKafkaBroker : IAsyncDisposable
             ApiKey.Metadata => MetadataRequest.Read(ref reader, version),
             ApiKey.ListOffsets => ListOffsetsRequest.Read(ref reader, version),
             ApiKey.Fetch => FetchRequest.Read(ref reader, version),
+            // Group APIs are decoded for scripts (Intercept) and assertions only; by default they are still not spoken here.
+            ApiKey.FindCoordinator => FindCoordinatorRequest.Read(ref reader, version),
+            ApiKey.JoinGroup => JoinGroupRequest.Read(ref reader, version),
+            ApiKey.SyncGroup => SyncGroupRequest.Read(ref reader, version),
+            ApiKey.Heartbeat => HeartbeatRequest.Read(ref reader, version),
+            ApiKey.LeaveGroup => LeaveGroupRequest.Read(ref reader, version),
+            ApiKey.OffsetFetch => OffsetFetchRequest.Read(ref reader, version),
+            ApiKey.OffsetCommit => OffsetCommitRequest.Read(ref reader, version),
             _ => null,
         };
         ReceivedRequest received;
