@@ -225,24 +225,16 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
         var headers = ConsumerBatch.CopyHeaders(record);
         TKey key;
         TValue value;
+        var isKey = true;
         try
         {
             key = _keyDeserializer.Deserialize(record.Key, record.IsKeyNull, new SerializationContext(partition.Topic, partition.Partition, true, headers));
-        }
-        catch (Exception e)
-        {
-            failure = new RecordDeserializationException(partition.Topic, partition.Partition, record.Offset, true,
-                record.IsKeyNull ? null : record.Key.ToArray(), record.IsValueNull ? null : record.Value.ToArray(), e);
-            built = null;
-            return false;
-        }
-        try
-        {
+            isKey = false;
             value = _valueDeserializer.Deserialize(record.Value, record.IsValueNull, new SerializationContext(partition.Topic, partition.Partition, false, headers));
         }
         catch (Exception e)
         {
-            failure = new RecordDeserializationException(partition.Topic, partition.Partition, record.Offset, false,
+            failure = new RecordDeserializationException(partition.Topic, partition.Partition, record.Offset, isKey,
                 record.IsKeyNull ? null : record.Key.ToArray(), record.IsValueNull ? null : record.Value.ToArray(), e);
             built = null;
             return false;

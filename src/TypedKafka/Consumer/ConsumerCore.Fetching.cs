@@ -180,10 +180,15 @@ internal sealed partial class ConsumerCore
         }
 
         foreach (var (nodeId, plan) in plans) Track(FetchAsync(nodeId, plan.Broker, plan.Targets));
-        return nextDue == long.MaxValue
-            ? TimeSpan.FromSeconds(1)
-            : TimeSpan.FromSeconds(Math.Clamp((nextDue - now) / (double)Stopwatch.Frequency, 0.001, 1));
+        return UntilDue(nextDue, now);
     }
+
+    /// <summary>How long the loop may sleep until <paramref name="due"/> (Stopwatch ticks; long.MaxValue = nothing
+    /// due): at least 1 ms, at most 1 s, so that metadata age and new work are still noticed.</summary>
+    private static TimeSpan UntilDue(long due, long now) =>
+        due == long.MaxValue
+            ? TimeSpan.FromSeconds(1)
+            : TimeSpan.FromSeconds(Math.Clamp((due - now) / (double)Stopwatch.Frequency, 0.001, 1));
 
     /// <summary>Where to fetch a partition from: its preferred read replica (KIP-392) while valid, else its leader.</summary>
     private static BrokerEndpoint? TargetFor(PartitionState state, Metadata.ClusterMetadata view, long now)
@@ -356,7 +361,6 @@ internal sealed partial class ConsumerCore
     {
         if (data.HighWatermark >= 0) state.Highwater = data.HighWatermark;
         if (version >= 4 && data.LastStableOffset >= 0) state.LastStableOffset = data.LastStableOffset;
-        if (version >= 5 && data.LogStartOffset >= 0) state.LogStartOffset = data.LogStartOffset;
         if (version >= 11 && data.PreferredReadReplica >= 0 && data.PreferredReadReplica != state.PreferredReplica)
         {
             state.PreferredReplica = data.PreferredReadReplica;
@@ -406,7 +410,7 @@ internal sealed partial class ConsumerCore
         if (nextOffset <= target.FetchOffset) return false;
         state.FetchPosition = nextOffset;
         if (lastEpoch >= 0) state.LastFetchedEpoch = lastEpoch;
-        var fetch = new CompletedFetch(state, state.Version, target.FetchOffset, nextOffset, frame, records,
+        var fetch = new CompletedFetch(state, state.Version, frame, records,
             _readCommitted ? data.AbortedTransactions : null, version);
         state.Buffered.Enqueue(fetch);
         state.BufferedBytes += fetch.SizeInBytes;
@@ -540,9 +544,7 @@ internal sealed partial class ConsumerCore
         if (committed.Count > 0) Track(LookUpCommittedAsync(committed));
         if (earliest.Count > 0) Track(ResetAsync(earliest, OffsetLookup.Earliest));
         if (latest.Count > 0) Track(ResetAsync(latest, OffsetLookup.Latest));
-        return nextDue == long.MaxValue
-            ? TimeSpan.FromSeconds(1)
-            : TimeSpan.FromSeconds(Math.Clamp((nextDue - now) / (double)Stopwatch.Frequency, 0.001, 1));
+        return UntilDue(nextDue, now);
     }
 
     private async Task LookUpCommittedAsync(List<PartitionState> states)
@@ -580,11 +582,7 @@ internal sealed partial class ConsumerCore
         }
         finally
         {
-            lock (_gate)
-            {
-                foreach (var state in states) state.PositionLookupInFlight = false;
-            }
-            Wake();
+            EndLookups(states);
         }
     }
 
@@ -621,11 +619,17 @@ internal sealed partial class ConsumerCore
         }
         finally
         {
-            lock (_gate)
-            {
-                foreach (var state in states) state.PositionLookupInFlight = false;
-            }
-            Wake();
+            EndLookups(states);
         }
+    }
+
+    /// <summary>A position lookup ended (answered or not): its partitions may be looked up again, and the loop runs.</summary>
+    private void EndLookups(List<PartitionState> states)
+    {
+        lock (_gate)
+        {
+            foreach (var state in states) state.PositionLookupInFlight = false;
+        }
+        Wake();
     }
 }

@@ -178,7 +178,7 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
         lock (_gate)
         {
             var state = StateFor(partition, "PositionAsync");
-            if (state.Error is { } error) throw Rethrowable(error);
+            if (state.Error is { } error) Rethrow(error);
             return state.HasPosition ? state.Position : null;
         }
     }
@@ -236,7 +236,7 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
             if (noOffset is not null) throw new NoOffsetForPartitionException(noOffset);
             foreach (var state in _order)
             {
-                if (state.Error is { } error) throw Rethrowable(error);
+                if (state.Error is { } error) Rethrow(error);
             }
         }
     }
@@ -340,13 +340,10 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
         get { lock (_gate) return _dataSignal.Task; }
     }
 
-    /// <summary>A stored partition error, thrown again on every poll until the application seeks: the same exception
-    /// object (its type is the contract), with the current call's stack appended.</summary>
-    private static Exception Rethrowable(Exception error)
-    {
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-        return error;
-    }
+    /// <summary>Throws a stored partition error again (it repeats on every poll until the application seeks): the same
+    /// exception object, since its type is the contract, with the current call's stack appended.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Rethrow(Exception error) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
 
     // ---------------------------------------------------------------- lifecycle
 

@@ -11,13 +11,11 @@ internal sealed class CompletedFetch : IDisposable
 {
     private ResponseFrame? _frame;
 
-    public CompletedFetch(PartitionState state, int version, long fetchOffset, long nextFetchOffset, ResponseFrame frame,
+    public CompletedFetch(PartitionState state, int version, ResponseFrame frame,
         ReadOnlyMemory<byte> records, IReadOnlyList<FetchResponse.AbortedTransaction>? aborted, short apiVersion)
     {
         State = state;
         Version = version;
-        FetchOffset = fetchOffset;
-        NextFetchOffset = nextFetchOffset;
         Records = records;
         Aborted = aborted;
         ApiVersion = apiVersion;
@@ -29,11 +27,6 @@ internal sealed class CompletedFetch : IDisposable
 
     /// <summary>The partition's <see cref="PartitionState.Version"/> when the fetch was sent.</summary>
     public int Version { get; }
-
-    public long FetchOffset { get; }
-
-    /// <summary>The offset after the last complete batch in <see cref="Records"/>.</summary>
-    public long NextFetchOffset { get; }
 
     public ReadOnlyMemory<byte> Records { get; }
 

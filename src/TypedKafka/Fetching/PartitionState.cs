@@ -39,7 +39,6 @@ internal sealed class PartitionState(TopicPartition partition)
 
     public long? Highwater;
     public long? LastStableOffset;
-    public long? LogStartOffset;
 
     /// <summary>KIP-392: the replica to fetch from instead of the leader, until <see cref="PreferredReplicaUntil"/> (Stopwatch ticks).</summary>
     public int PreferredReplica = -1;

@@ -91,25 +91,20 @@ internal sealed class MetadataManager
     }
 
     /// <summary>A one-off Metadata request for every topic, not merged into the view's wanted set (for <c>TopicsAsync</c>).</summary>
-    public async Task<ClusterMetadata> FetchAllTopicsAsync(CancellationToken cancellationToken)
-    {
-        var response = await RequestAsync(null, cancellationToken).ConfigureAwait(false);
-        lock (_gate)
-        {
-            var view = ClusterMetadata.From(response, _current, allTopics: true);
-            if (_wantAll) Publish(view);
-            return view;
-        }
-    }
+    public Task<ClusterMetadata> FetchAllTopicsAsync(CancellationToken cancellationToken) => FetchAsync(null, cancellationToken);
 
     /// <summary>A one-off Metadata request for <paramref name="topics"/>, merged into the view.</summary>
-    public async Task<ClusterMetadata> FetchTopicsAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken)
+    public Task<ClusterMetadata> FetchTopicsAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken) => FetchAsync(topics, cancellationToken);
+
+    /// <summary>A one-off request; its answer becomes the view when it covers what the view covers.</summary>
+    private async Task<ClusterMetadata> FetchAsync(IReadOnlyCollection<string>? topics, CancellationToken cancellationToken)
     {
+        var allTopics = topics is null;
         var response = await RequestAsync(topics, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
-            var view = ClusterMetadata.From(response, _current, allTopics: false);
-            Publish(view);
+            var view = ClusterMetadata.From(response, _current, allTopics);
+            if (!allTopics || _wantAll) Publish(view);
             return view;
         }
     }

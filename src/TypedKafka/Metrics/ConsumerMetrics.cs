@@ -47,8 +47,6 @@ internal sealed class ConsumerMetrics : IDisposable
         _fetchLatency = _meter.CreateHistogram<double>("typedkafka.consumer.fetch_latency", "ms", "Time from sending a Fetch to its response.");
     }
 
-    public long RecordsConsumed => Interlocked.Read(ref _records);
-
     /// <summary>Counts records handed to the application.</summary>
     public void OnConsumed(int records, long bytes)
     {

@@ -292,28 +292,12 @@ internal static class GroupTests
         PartitionAssignmentStrategy = strategies.Length == 0 ? [PartitionAssignmentStrategy.Range] : [.. strategies],
     };
 
-    /// <summary>
-    /// Narrows the classic group APIs to the versions librdkafka's mock broker actually parses. The 2.16 mock
-    /// advertises JoinGroup v0–6, SyncGroup v0–4 and LeaveGroup v0–4, but its handlers read the bodies with the
-    /// pre-flexible layout (array counts as int32, LeaveGroup's single MemberId of v0–2): a JoinGroup v6 or SyncGroup
-    /// v4 request makes it close the connection (seen as "closed the connection while waiting for JoinGroup v6"), and
-    /// a LeaveGroup v3+ is not understood. librdkafka's own client never sends those versions (it stops at JoinGroup
-    /// v5, SyncGroup v3, LeaveGroup v1), so the mock was never exercised with them. Real brokers parse every version
-    /// they advertise; the coordinator uses the highest version both sides support.
-    /// </summary>
-    public static void UseMockCompatibleGroupVersions(KafkaTestCluster cluster)
-    {
-        cluster.SetApiVersion(ApiKey.JoinGroup, 0, 5);
-        cluster.SetApiVersion(ApiKey.SyncGroup, 0, 3);
-        cluster.SetApiVersion(ApiKey.LeaveGroup, 0, 2);
-    }
-
-    /// <summary>A cluster for group tests: mock-compatible group API versions, no initial rebalance delay.</summary>
+    /// <summary>A cluster for group tests: no initial rebalance delay (KafkaTestCluster already advertises only the group
+    /// API versions the mock parses).</summary>
     public static async Task<KafkaTestCluster> StartClusterAsync(int brokers = 3)
     {
         var cluster = await KafkaTestCluster.StartAsync(brokers);
         cluster.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        UseMockCompatibleGroupVersions(cluster);
         return cluster;
     }
 
