@@ -29,6 +29,8 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
     private int _nextCorrelationId;
     private Exception? _failure;
     private long _lastActivity = Stopwatch.GetTimestamp();
+    private long _renewAt = long.MaxValue;
+    private long _sessionEndsAt = long.MaxValue;
 
     private BrokerConnection(BrokerEndpoint endpoint, ConnectionSettings settings, Socket socket, Stream stream)
     {
@@ -57,6 +59,16 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
             lock (_pending) return _pending.Count;
         }
     }
+
+    /// <summary>True once the SASL session this connection authenticated is near its end (KIP-368): between 85% and 95%
+    /// of the lifetime the broker stated, chosen at random so that many connections do not renew at once. A broker closes
+    /// a connection that is used after the lifetime, so its owner makes a new connection (which authenticates anew, with
+    /// a fresh token for OAUTHBEARER) and lets this one finish the requests it carries.</summary>
+    public bool RenewalDue => Stopwatch.GetTimestamp() >= Interlocked.Read(ref _renewAt);
+
+    /// <summary>True once the SASL session has ended (KIP-368): the broker would close the connection at its next
+    /// request, so none may be sent on it.</summary>
+    public bool SessionEnded => Stopwatch.GetTimestamp() >= Interlocked.Read(ref _sessionEndsAt);
 
     /// <summary>How long since the last request was sent or response received.</summary>
     public TimeSpan IdleTime => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastActivity));
@@ -98,8 +110,13 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
                     $"{e.Message} The TLS handshake had succeeded: a broker that requires client certificates (ssl.client.auth=required) " +
                     $"may close the connection like this {hint}.", e);
             }
-            if (settings.Sasl is SaslSettings sasl)
-                await SaslAuthenticator.AuthenticateAsync(connection, sasl, settings.ConnectionSetupTimeout, cancellationToken).ConfigureAwait(false);
+            if (settings.Sasl is SaslSettings sasl
+                && await SaslAuthenticator.AuthenticateAsync(connection, sasl, settings.ConnectionSetupTimeout, cancellationToken).ConfigureAwait(false) is { } lifetime)
+            {
+                // 2% early: a request must reach the broker before the lifetime runs out, not merely leave.
+                Interlocked.Exchange(ref connection._sessionEndsAt, After(lifetime * 0.98));
+                connection.RenewAfter(lifetime * (0.85 + 0.1 * Random.Shared.NextDouble()));
+            }
             return connection;
         }
         catch
@@ -337,6 +354,35 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
         if (snapshot.Length == 0) return ".";
         return " while waiting for " + string.Join(", ", snapshot.Select(p => $"{p.ApiKey} v{p.Version} (sent {p.Age.TotalMilliseconds:0} ms ago)")) + ".";
     }
+
+    /// <summary>Makes <see cref="RenewalDue"/> true after <paramref name="delay"/> (from now).</summary>
+    internal void RenewAfter(TimeSpan delay) => Interlocked.Exchange(ref _renewAt, After(delay));
+
+    private static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>Closes the connection once the requests already sent on it are answered and it has been idle for
+    /// <paramref name="quiet"/> (a caller that obtained it just before its successor may still be sending), or after
+    /// <paramref name="limit"/> at the latest. Used for a connection that has been replaced.</summary>
+    public async Task RetireAsync(TimeSpan quiet, TimeSpan limit)
+    {
+        var waited = Stopwatch.StartNew();
+        try
+        {
+            while (IsAlive && waited.Elapsed < limit && (InFlightCount > 0 || IdleTime < quiet))
+                await Task.Delay(RetirePoll, _closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // disposed meanwhile
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static readonly TimeSpan RetirePoll = TimeSpan.FromMilliseconds(50);
 
     private void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());
 

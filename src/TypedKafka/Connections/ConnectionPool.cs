@@ -15,6 +15,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
     private readonly TimeSpan _backoffMax;
     private readonly TimeSpan _maxIdle;
     private readonly Dictionary<(string Host, int Port), Slot> _slots = [];
+    private readonly HashSet<BrokerConnection> _retiring = [];
     private readonly object _gate = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _idleSweeper;
@@ -73,7 +74,15 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
                 if (!_slots.TryGetValue((endpoint.Host, endpoint.Port), out var slot))
                     _slots[(endpoint.Host, endpoint.Port)] = slot = new Slot();
-                if (slot.Connection is { IsAlive: true } alive) return alive;
+                if (slot.Connection is { IsAlive: true, SessionEnded: false } alive)
+                {
+                    // A SASL session near its end: its successor is made in the background while it serves on.
+                    if (alive.RenewalDue && slot.Connecting is null && slot.RetryAt <= Now())
+                        slot.Connecting = RenewAsync(endpoint, slot);
+                    return alive;
+                }
+                // Otherwise (no connection, a lost one, or a session that ended before its successor was ready) the
+                // caller waits for a new connection, which retires the old one.
                 if (slot.Connecting is { } pending)
                 {
                     connecting = pending;
@@ -113,7 +122,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 .Where(c => c is { IsAlive: true })
                 .OrderBy(c => c!.InFlightCount)
                 .FirstOrDefault();
-            if (open is not null) return open;
+            if (open is { RenewalDue: false }) return open;
         }
         Exception? last = null;
         // Try each candidate once, starting at a random one so that many clients spread over the cluster.
@@ -151,12 +160,16 @@ internal sealed class ConnectionPool : IAsyncDisposable
         try
         {
             var connection = await BrokerConnection.ConnectAsync(endpoint, _settings, _closing.Token).ConfigureAwait(false);
+            BrokerConnection? replaced;
             lock (_gate)
             {
+                replaced = slot.Connection;
                 slot.Connection = connection;
                 slot.Connecting = null;
                 slot.Failures = 0;
+                if (replaced is not null) _retiring.Add(replaced);
             }
+            if (replaced is not null) _ = RetireAsync(replaced);
             return connection;
         }
         catch (Exception e)
@@ -172,6 +185,27 @@ internal sealed class ConnectionPool : IAsyncDisposable
             throw new KafkaConnectionException($"Cannot connect to {endpoint}: {e.Message}", e);
         }
     }
+
+    /// <summary>Connects the successor of a connection whose SASL session is ending (KIP-368); the old connection is
+    /// used meanwhile and retired when the new one is in place. A failure is handled like any failed connect (backoff,
+    /// then another try); it is observed here because nobody may be waiting for this task.</summary>
+    private Task<BrokerConnection> RenewAsync(BrokerEndpoint endpoint, Slot slot)
+    {
+        var renewal = ConnectAsync(endpoint, slot);
+        _ = renewal.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return renewal;
+    }
+
+    /// <summary>Closes a replaced connection once it has answered what it carries.</summary>
+    private async Task RetireAsync(BrokerConnection connection)
+    {
+        await connection.RetireAsync(RetireQuiet, _settings.RequestTimeout + RetireQuiet).ConfigureAwait(false);
+        lock (_gate) _retiring.Remove(connection);
+    }
+
+    /// <summary>How long a replaced connection must have been idle before it is closed.</summary>
+    private static readonly TimeSpan RetireQuiet = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The pause after <paramref name="failures"/> consecutive failures: base × 2^(n−1), capped, ±20% jitter.</summary>
     internal TimeSpan Backoff(int failures)
@@ -219,8 +253,9 @@ internal sealed class ConnectionPool : IAsyncDisposable
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
-            open = [.. _slots.Values.Select(s => s.Connection).OfType<BrokerConnection>()];
+            open = [.. _slots.Values.Select(s => s.Connection).OfType<BrokerConnection>(), .. _retiring];
             _slots.Clear();
+            _retiring.Clear();
         }
         foreach (var connection in open) await connection.DisposeAsync().ConfigureAwait(false);
         await _idleSweeper.ConfigureAwait(false);

@@ -27,6 +27,9 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private BrokerConnection? _connection;
     private Task<BrokerConnection>? _finding;
+    private Task? _renewing;
+    private readonly HashSet<BrokerConnection> _retiring = [];
+    private int _renewalFailures;
     private int _discoveries;
 
     public CoordinatorChannel(ConsumerOptions options, MetadataManager metadata, ILogger log, string groupId)
@@ -56,20 +59,31 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first.</exception>
     /// <exception cref="KafkaAuthorizationException">The group is not authorized.</exception>
     /// <exception cref="KafkaBrokerException">FindCoordinator failed with an error that retrying cannot fix.</exception>
-    public Task<BrokerConnection> GetAsync(CancellationToken cancellationToken)
+    public async Task<BrokerConnection> GetAsync(CancellationToken cancellationToken)
     {
-        Task<BrokerConnection> finding;
-        lock (_gate)
+        while (true)
         {
-            ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
-            if (_connection is { IsAlive: true } alive) return Task.FromResult(alive);
-            if (_connection is not null)
+            Task waitFor;
+            lock (_gate)
             {
-                Forget("the connection was lost");
+                ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
+                if (_connection is { IsAlive: true } alive)
+                {
+                    if (!alive.SessionEnded)
+                    {
+                        if (alive.RenewalDue) _renewing ??= RenewAsync(alive);
+                        return alive;
+                    }
+                    waitFor = _renewing ??= RenewAsync(alive); // the SASL session ended before its successor was made
+                }
+                else
+                {
+                    if (_connection is not null) Forget("the connection was lost");
+                    waitFor = _finding ??= FindAsync();
+                }
             }
-            finding = _finding ??= FindAsync();
+            await waitFor.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        return finding.WaitAsync(cancellationToken);
     }
 
     /// <summary>Sends a request to the coordinator at the version negotiated for <paramref name="api"/>. A lost
@@ -166,6 +180,69 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
         }
     }
 
+    /// <summary>Replaces a coordinator connection whose SASL session is ending (KIP-368) with a new one to the same
+    /// broker; the old one serves meanwhile (until its session ends) and is retired once it has answered what it
+    /// carries (a JoinGroup held by the broker included). A failed attempt is tried again after a backoff, or, once the
+    /// session has ended, the coordinator is forgotten and found again. Never throws.</summary>
+    private async Task RenewAsync(BrokerConnection old)
+    {
+        await Task.Yield();
+        try
+        {
+            var renewed = await BrokerConnection.ConnectAsync(old.Endpoint, _metadata.Pool.Settings, _closing.Token).ConfigureAwait(false);
+            bool current;
+            lock (_gate)
+            {
+                current = ReferenceEquals(_connection, old) && !_closing.IsCancellationRequested;
+                if (current)
+                {
+                    _connection = renewed;
+                    _retiring.Add(old);
+                }
+                _renewalFailures = 0;
+            }
+            if (!current)
+            {
+                await renewed.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+            _log.LogDebug("Renewed the connection to group coordinator {Coordinator} of group {Group} before its SASL session ends.", old.Endpoint, _groupId);
+            _ = RetireAsync(old);
+        }
+        catch (Exception e) when (!_closing.IsCancellationRequested)
+        {
+            lock (_gate)
+            {
+                if (old.SessionEnded)
+                {
+                    // Nothing can be sent on the old connection any more: the coordinator is found again.
+                    if (ReferenceEquals(_connection, old)) Forget($"its SASL session ended and a new connection failed: {e.Message}");
+                    return;
+                }
+                var pause = Backoff(++_renewalFailures);
+                _log.LogWarning("Renewing the connection to group coordinator {Coordinator} of group {Group} before its SASL session ends failed ({Error}); retrying in {Pause} ms.",
+                    old.Endpoint, _groupId, e.Message, (int)pause.TotalMilliseconds);
+                old.RenewAfter(pause);
+            }
+        }
+        catch (Exception)
+        {
+            // Closing.
+        }
+        finally
+        {
+            lock (_gate) _renewing = null;
+        }
+    }
+
+    /// <summary>Closes a replaced connection once it has answered what it carries; a JoinGroup can be held by the
+    /// broker for up to the rebalance timeout (MaxPollInterval).</summary>
+    private async Task RetireAsync(BrokerConnection old)
+    {
+        await old.RetireAsync(TimeSpan.FromMilliseconds(200), _options.MaxPollInterval + _options.RequestTimeout).ConfigureAwait(false);
+        lock (_gate) _retiring.Remove(old);
+    }
+
     private static bool IsRetriable(Exception e) =>
         IsTransportFailure(e) || (e is KafkaBrokerException b && (b.IsRetriable || b.ErrorCode == ErrorCode.NotCoordinator));
 
@@ -222,13 +299,17 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         BrokerConnection? connection;
+        BrokerConnection[] retiring;
         lock (_gate)
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
             connection = _connection;
             _connection = null;
+            retiring = [.. _retiring];
+            _retiring.Clear();
         }
         if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
+        foreach (var old in retiring) await old.DisposeAsync().ConfigureAwait(false);
     }
 }

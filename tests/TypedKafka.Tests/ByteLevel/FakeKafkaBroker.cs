@@ -329,6 +329,7 @@ internal sealed class FakeKafkaBroker : IAsyncDisposable
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        AdvertisedPort = Port;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -337,6 +338,10 @@ internal sealed class FakeKafkaBroker : IAsyncDisposable
     public string? Rack { get; }
 
     public int Port { get; }
+
+    /// <summary>The port Metadata (and a scripted FindCoordinator) names for this broker: its own unless a proxy in
+    /// front of it must be used.</summary>
+    public int AdvertisedPort { get; set; }
 
     public string BootstrapServers => $"127.0.0.1:{Port}";
 
@@ -573,7 +578,7 @@ internal sealed class FakeKafkaBroker : IAsyncDisposable
         {
             response.ControllerId = Cluster.Brokers[0].NodeId;
             foreach (var broker in Cluster.Brokers)
-                response.Brokers.Add(new MetadataResponse.MetadataResponseBroker { NodeId = broker.NodeId, Host = "127.0.0.1", Port = broker.Port, Rack = broker.Rack });
+                response.Brokers.Add(new MetadataResponse.MetadataResponseBroker { NodeId = broker.NodeId, Host = "127.0.0.1", Port = broker.AdvertisedPort, Rack = broker.Rack });
             var replicas = Cluster.Brokers.Select(b => b.NodeId).ToList();
             var names = request.Topics is null || (received.Version == 0 && request.Topics.Count == 0)
                 ? Cluster.Topics.Select(t => t.Name)

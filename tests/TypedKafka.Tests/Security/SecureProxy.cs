@@ -38,6 +38,10 @@ public sealed class ProxySasl
     public string ValidToken { get; init; } = "";
 
     public bool ForgeServerSignature { get; init; }
+
+    /// <summary>KIP-368: the session lifetime stated in SaslAuthenticate v1+. A connection that sends a request after it
+    /// has run out is closed, as a broker with <c>connections.max.reauth.ms</c> does (event "expired session used").</summary>
+    public TimeSpan? SessionLifetime { get; init; }
 }
 
 /// <summary>
@@ -142,7 +146,9 @@ internal sealed class SecureProxy : IAsyncDisposable
 
             if (_sasl is not null && !await SaslPhaseAsync(client, upstream, _sasl, ct)) return;
 
-            var toBroker = client.CopyToAsync(upstream, ct);
+            var toBroker = _sasl?.SessionLifetime is { } lifetime
+                ? RelayUntilExpiredAsync(client, upstream, lifetime)
+                : client.CopyToAsync(upstream, ct);
             var toClient = upstream.CopyToAsync(client, ct);
             await Task.WhenAny(toBroker, toClient);
         }
@@ -155,6 +161,57 @@ internal sealed class SecureProxy : IAsyncDisposable
             await client.DisposeAsync();
             if (upstream is not null) await upstream.DisposeAsync();
         }
+    }
+
+    /// <summary>Forwards the client's requests until one arrives after the session lifetime, then ends the connection.
+    /// Runs on a thread of its own with blocking reads, so that a request is timed when it arrives, as a broker (another
+    /// process) would time it, even while the test process's thread pool is busy.</summary>
+    private Task RelayUntilExpiredAsync(Stream client, Stream upstream, TimeSpan lifetime)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var session = System.Diagnostics.Stopwatch.StartNew();
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                while (ReadFrame(client) is { } frame)
+                {
+                    if (session.Elapsed > lifetime)
+                    {
+                        Events.Enqueue($"expired session used: {(ApiKey)PeekHeader(frame).ApiKey} {session.ElapsedMilliseconds} ms after authentication; closed");
+                        return;
+                    }
+                    upstream.Write(frame);
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+            {
+                // The other direction ended, or the proxy stopped.
+            }
+            finally
+            {
+                done.SetResult();
+            }
+        })
+        { IsBackground = true, Name = "proxy relay" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private static byte[]? ReadFrame(Stream stream)
+    {
+        var prefix = new byte[4];
+        if (stream.ReadAtLeast(prefix, 4, throwOnEndOfStream: false) < 4) return null;
+        var frame = new byte[4 + CheckedSize(prefix)];
+        prefix.CopyTo(frame, 0);
+        stream.ReadExactly(frame.AsSpan(4));
+        return frame;
+    }
+
+    private static int CheckedSize(byte[] prefix)
+    {
+        var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        return size is < 0 or > 1 << 20 ? throw new IOException($"Frame size {size} is not plausible.") : size;
     }
 
     private bool ValidateClient(X509Certificate? certificate)
@@ -228,7 +285,7 @@ internal sealed class SecureProxy : IAsyncDisposable
                     }
                     var request = Decode<SaslAuthenticateRequest>(frame, bodyOffset, version);
                     var step = server.Step(request.AuthBytes.Span);
-                    var response = new SaslAuthenticateResponse { AuthBytes = step.Response, SessionLifetimeMs = 0 };
+                    var response = new SaslAuthenticateResponse { AuthBytes = step.Response, SessionLifetimeMs = (long)(sasl.SessionLifetime?.TotalMilliseconds ?? 0) };
                     if (step.Failure is not null)
                     {
                         response.ErrorCode = (short)ErrorCode.SaslAuthenticationFailed;
@@ -289,9 +346,7 @@ internal sealed class SecureProxy : IAsyncDisposable
         var prefix = new byte[4];
         var read = await stream.ReadAtLeastAsync(prefix, 4, throwOnEndOfStream: false, ct);
         if (read < 4) return null;
-        var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (size is < 0 or > 1 << 20) throw new IOException($"Frame size {size} is not plausible.");
-        var frame = new byte[4 + size];
+        var frame = new byte[4 + CheckedSize(prefix)];
         prefix.CopyTo(frame, 0);
         await stream.ReadExactlyAsync(frame.AsMemory(4), ct);
         return frame;

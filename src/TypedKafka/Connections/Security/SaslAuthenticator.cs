@@ -10,16 +10,18 @@ namespace TypedKafka.Connections;
 /// naming the broker and the mechanism, except a lost or silent connection, which is a
 /// <see cref="KafkaConnectionException"/>. The password and tokens never appear in a message.
 /// </summary>
-/// <remarks>Re-authentication (KIP-368) is not done: a broker that sets <c>connections.max.reauth.ms</c> closes the
-/// connection when the session lifetime ends, and the pool connects (and authenticates) again.</remarks>
+/// <remarks>A broker with <c>connections.max.reauth.ms</c> (KIP-368) states the session's lifetime in SaslAuthenticate
+/// v1+ and closes a connection used after it ends. The connection is then renewed rather than re-authenticated in
+/// place: see <see cref="BrokerConnection.RenewalDue"/>.</remarks>
 internal static class SaslAuthenticator
 {
     /// <summary>More rounds than any of the supported mechanisms needs (SCRAM needs two).</summary>
     private const int MaxRounds = 8;
 
     /// <summary>Runs the handshake and the mechanism's exchange; <paramref name="timeout"/> (the connection's setup
-    /// timeout) bounds the whole of it.</summary>
-    public static async Task AuthenticateAsync(BrokerConnection connection, SaslSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
+    /// timeout) bounds the whole of it. Returns what is left of the session lifetime the broker gave (KIP-368), counted
+    /// from when the last SaslAuthenticate was sent (the broker's clock starts later), or null when it set none.</summary>
+    public static async Task<TimeSpan?> AuthenticateAsync(BrokerConnection connection, SaslSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var endpoint = connection.Endpoint;
         var mechanism = settings.MechanismName;
@@ -59,6 +61,7 @@ internal static class SaslAuthenticator
             {
                 if (round > MaxRounds) throw Fail(endpoint, mechanism, $"the exchange did not end after {MaxRounds} rounds.");
                 step = round == 1 ? "the first SaslAuthenticate" : $"SaslAuthenticate round {round}";
+                var sent = Stopwatch.GetTimestamp();
                 var response = await connection.RequestAsync<SaslAuthenticateResponse>(
                     new SaslAuthenticateRequest { AuthBytes = message }, authenticateVersion, cancellationToken, Remaining(timeout, clock)).ConfigureAwait(false);
                 var error = (ErrorCode)response.ErrorCode;
@@ -69,7 +72,12 @@ internal static class SaslAuthenticator
                     throw Fail(endpoint, mechanism, $"{ErrorCodes.KafkaName(error)}: {said}{detail}");
                 }
                 var next = client.Evaluate(response.AuthBytes.Span);
-                if (next is null) return;
+                if (next is null)
+                {
+                    if (response.SessionLifetimeMs <= 0) return null;
+                    var left = TimeSpan.FromMilliseconds(response.SessionLifetimeMs) - Stopwatch.GetElapsedTime(sent);
+                    return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+                }
                 message = next;
             }
         }
