@@ -7,6 +7,9 @@ namespace TypedKafka.Tests.ByteLevel;
 
 /// <summary>Corrupt bytes from the broker: a bad CRC, a garbage response body, an invalid batch header, and a batch
 /// length claiming 2 GB.</summary>
+/// <remarks>The 2 GB tests bound what the whole process allocates (the consumer works on several threads), so this class
+/// runs alone: other tests running beside it once pushed the count past the bound.</remarks>
+[Collection(ProcessWideMeasurements.Name)]
 public sealed class CorruptInputTests
 {
     [Fact]
@@ -175,4 +178,11 @@ public sealed class CorruptInputTests
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Assert.True(allocated < 256L * 1024 * 1024, $"{allocated:N0} bytes were allocated");
     }
+}
+
+/// <summary>Tests that measure the whole process (allocations over all threads) and so must not run beside others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMeasurements
+{
+    public const string Name = "process-wide measurements";
 }
