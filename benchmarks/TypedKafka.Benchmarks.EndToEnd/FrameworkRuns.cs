@@ -91,6 +91,7 @@ internal sealed class FrameworkRuns(BenchmarkSettings settings, Func<ConsumerOpt
                     $"(group {groupId}; ready: {readiness.IsReady}).");
             }
             var measured = meter.Stop("tk-framework", expected, expected * Data.RecordBytes);
+            var pool = settings.Breakdown ? "; " + PoolProbe.Describe() : "";
             if (FrameworkSink.Quantity <= 0) throw new InvalidOperationException("tk-framework: no quantity was read.");
 
             // The clock of the steady state stops at the last record handled (in the handler), not when this thread woke up.
@@ -104,7 +105,7 @@ internal sealed class FrameworkRuns(BenchmarkSettings settings, Func<ConsumerOpt
                 Framework = times,
                 Notes = string.Create(CultureInfo.InvariantCulture,
                     $"join {join.Elapsed.TotalMilliseconds:0} ms (cpu {join.Cpu.TotalMilliseconds:0} ms, {join.Allocated / 1024.0:0} KB allocated); " +
-                    $"first record {firstRecord.TotalMilliseconds:0.0} ms after the assignment; with the join {times.RecordsPerSecondWithJoin:N0} rec/s"),
+                    $"first record {firstRecord.TotalMilliseconds:0.0} ms after the assignment; with the join {times.RecordsPerSecondWithJoin:N0} rec/s{pool}"),
             };
         }
         finally

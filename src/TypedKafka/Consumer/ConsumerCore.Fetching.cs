@@ -108,6 +108,11 @@ internal sealed partial class ConsumerCore
 
     // ---------------------------------------------------------------- fetches
 
+    /// <summary>Completed fetches a partition may hold before it is fetched again: the one being read and the next.
+    /// More only holds more response buffers (each keeps its whole pooled frame while any partition in it is unread)
+    /// without reading faster; when a slow caller let them pile up, <c>ResponseFrame.Pool</c> ran out and allocated.</summary>
+    private const int MaxBufferedFetchesPerPartition = 2;
+
     /// <summary>Starts a Fetch to every broker that has fetchable partitions and none in flight. Returns how long the
     /// loop may sleep before something (a backoff) expires.</summary>
     private TimeSpan StartFetches()
@@ -127,7 +132,7 @@ internal sealed partial class ConsumerCore
             foreach (var state in _order)
             {
                 if (!state.HasPosition || state.Paused || state.FetchInFlight || state.Error is not null) continue;
-                if (state.BufferedBytes >= _options.MaxPartitionFetchBytes)
+                if (state.BufferedBytes >= _options.MaxPartitionFetchBytes || state.Buffered.Count >= MaxBufferedFetchesPerPartition)
                 {
                     if (TargetFor(state, view, now) is { } holder) (heldBack ??= []).Add(holder.NodeId);
                     continue;
