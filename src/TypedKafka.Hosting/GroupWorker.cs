@@ -221,8 +221,11 @@ internal sealed class GroupWorker : IConsumerRebalanceListener
     private TimeSpan Backoff(int failures) =>
         TimeSpan.FromMilliseconds(Math.Min(_options.HandlerRetryBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20)), _options.MaxHandlerRetryBackoff.TotalMilliseconds));
 
-    /// <summary>The processed offsets (of <paramref name="only"/> when given) not yet sent in a commit.</summary>
-    private Dictionary<TopicPartition, OffsetAndMetadata> Pending(IEnumerable<TopicPartition>? only = null)
+    /// <summary>The processed offsets (of <paramref name="only"/> when given) not yet sent in a commit, or all of them
+    /// with <paramref name="includeSent"/>: before a revocation and at shutdown, where a commit sent in the background
+    /// may still be queued or fail after this point, everything processed is committed again and awaited (commits
+    /// complete in order, so this one lands last).</summary>
+    private Dictionary<TopicPartition, OffsetAndMetadata> Pending(IEnumerable<TopicPartition>? only = null, bool includeSent = false)
     {
         var offsets = new Dictionary<TopicPartition, OffsetAndMetadata>();
         lock (_sent)
@@ -230,7 +233,7 @@ internal sealed class GroupWorker : IConsumerRebalanceListener
             foreach (var (partition, offset) in _processed)
             {
                 if (only is not null && !only.Contains(partition)) continue;
-                if (_sent.TryGetValue(partition, out var sent) && sent == offset) continue;
+                if (!includeSent && _sent.TryGetValue(partition, out var sent) && sent == offset) continue;
                 offsets[partition] = new OffsetAndMetadata(offset);
                 _sent[partition] = offset;
             }
@@ -273,7 +276,7 @@ internal sealed class GroupWorker : IConsumerRebalanceListener
         using var timeout = new CancellationTokenSource(_options.ShutdownTimeout);
         try
         {
-            var offsets = Pending();
+            var offsets = Pending(includeSent: true);
             if (offsets.Count > 0) await consumer.CommitAsync(offsets, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -287,7 +290,7 @@ internal sealed class GroupWorker : IConsumerRebalanceListener
 
     public async ValueTask OnPartitionsRevokedAsync(IReadOnlyCollection<TopicPartition> revoked, CancellationToken cancellationToken)
     {
-        var offsets = Pending(revoked);
+        var offsets = Pending(revoked, includeSent: true);
         if (offsets.Count > 0 && _consumer is { } consumer)
         {
             try

@@ -298,7 +298,11 @@ internal sealed partial class GroupCoordinator
         {
             await LoseAsync(ct).ConfigureAwait(false);
         }
-        if (memberId.Length > 0) await SendLeaveGroupAsync(memberId, reason, timeout).ConfigureAwait(false);
+        if (memberId.Length > 0)
+        {
+            await CommitsSettledAsync(timeout).ConfigureAwait(false);
+            await SendLeaveGroupAsync(memberId, reason, timeout).ConfigureAwait(false);
+        }
         lock (_gate)
         {
             if (_memberId == memberId)

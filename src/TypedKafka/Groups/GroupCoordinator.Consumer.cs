@@ -203,6 +203,8 @@ internal sealed partial class GroupCoordinator
         {
             await LoseAsync(ct).ConfigureAwait(false);
         }
+        var leaving = state is ConsumerState.Member or ConsumerState.Joining && memberId.Length > 0;
+        if (leaving) await CommitsSettledAsync(timeout).ConfigureAwait(false); // while the member epoch is still valid
         lock (_gate)
         {
             _cgState = ConsumerState.Idle;
@@ -211,8 +213,7 @@ internal sealed partial class GroupCoordinator
             _cgPendingUnresolved = false;
             _cgEpoch = 0;
         }
-        if (state is ConsumerState.Member or ConsumerState.Joining && memberId.Length > 0)
-            await SendConsumerLeaveAsync(memberId, epoch, reason, timeout).ConfigureAwait(false);
+        if (leaving) await SendConsumerLeaveAsync(memberId, epoch, reason, timeout).ConfigureAwait(false);
     }
 
     /// <summary>A leave heartbeat: epoch -1, or -2 for a static member (which keeps its assignment for a session).</summary>

@@ -670,14 +670,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             {
                 _log.LogWarning("Group {Group}: close ran out of time while leaving the group.", _groupId);
             }
-            try
-            {
-                await _committer.WhenIdleAsync().WaitAsync(Remaining(deadline)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                _log.LogWarning("Group {Group}: close ran out of time with commits still pending.", _groupId);
-            }
+            await CommitsSettledAsync(Remaining(deadline)).ConfigureAwait(false);
         }
         finally
         {
@@ -700,6 +693,21 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
+    /// <summary>Waits, at most <paramref name="timeout"/>, for every commit queued so far (<c>CommitInBackground</c>
+    /// included). Called before a LeaveGroup: sent after it, the coordinator would refuse them, the member and its
+    /// generation being gone.</summary>
+    private async ValueTask CommitsSettledAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _committer.WhenIdleAsync().WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _log.LogWarning("Group {Group}: commits were still pending after {Timeout} ms.", _groupId, (int)timeout.TotalMilliseconds);
+        }
+    }
+
     private ValueTask LeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct) =>
         _kip848 ? ConsumerLeaveAsync(reason, timeout, commitFirst, ct) : ClassicLeaveAsync(reason, timeout, commitFirst, ct);
 

@@ -172,4 +172,34 @@ public sealed class CommitTests
         Assert.Equal(50, committed[Orders0]!.Offset);
         Assert.Equal(8, committed[Orders1]!.Offset);
     }
+
+    [Fact]
+    public async Task Background_commits_still_queued_at_close_are_sent_before_leaving_the_group()
+    {
+        await using var cluster = await GroupTests.StartClusterAsync();
+        cluster.CreateTopic("orders", 3);
+        var group = GroupTests.NewGroupId("close-queued");
+        await using var a = new TestMember(GroupTests.Options(cluster, group), "a").Subscribe("orders").StartPolling();
+        await GroupTests.AwaitSplitAsync([a], GroupTests.Partitions("orders", 3));
+        await a.StopPollingAsync();
+
+        // A slow coordinator: the first commit is still in flight, and the second still queued, when close begins.
+        foreach (var broker in new[] { 1, 2, 3 }) cluster.SetBrokerRtt(broker, TimeSpan.FromMilliseconds(300));
+        cluster.StartRequestTracking();
+        var failures = new ConcurrentQueue<Exception>();
+        a.Coordinator.CommitInBackground(new Dictionary<TopicPartition, OffsetAndMetadata> { [Orders0] = new(10) }, (_, e) => { if (e is not null) failures.Enqueue(e); });
+        a.Coordinator.CommitInBackground(new Dictionary<TopicPartition, OffsetAndMetadata> { [Orders0] = new(11), [Orders1] = new(4) }, (_, e) => { if (e is not null) failures.Enqueue(e); });
+        await a.CloseAsync();
+        var tracked = cluster.TrackedRequests.Select(r => r.ApiKey).ToList();
+        foreach (var broker in new[] { 1, 2, 3 }) cluster.SetBrokerRtt(broker, TimeSpan.Zero);
+
+        Assert.Empty(failures);
+        Assert.Equal(2, tracked.Count(k => k == ApiKey.OffsetCommit));
+        Assert.True(tracked.LastIndexOf(ApiKey.OffsetCommit) < tracked.IndexOf(ApiKey.LeaveGroup), string.Join(", ", tracked));
+        await using var b = new TestMember(GroupTests.Options(cluster, group), "b");
+        using var cts = new CancellationTokenSource(GroupTests.Timeout);
+        var committed = await b.Coordinator.FetchCommittedAsync([Orders0, Orders1], cts.Token);
+        Assert.Equal(11, committed[Orders0]!.Offset);
+        Assert.Equal(4, committed[Orders1]!.Offset);
+    }
 }
