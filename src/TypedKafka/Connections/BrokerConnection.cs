@@ -361,14 +361,14 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
     private static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Closes the connection once the requests already sent on it are answered and it has been idle for
-    /// <paramref name="quiet"/> (a caller that obtained it just before its successor may still be sending), or after
+    /// <see cref="RetireQuiet"/> (a caller that obtained it just before its successor may still be sending), or after
     /// <paramref name="limit"/> at the latest. Used for a connection that has been replaced.</summary>
-    public async Task RetireAsync(TimeSpan quiet, TimeSpan limit)
+    public async Task RetireAsync(TimeSpan limit)
     {
         var waited = Stopwatch.StartNew();
         try
         {
-            while (IsAlive && waited.Elapsed < limit && (InFlightCount > 0 || IdleTime < quiet))
+            while (IsAlive && waited.Elapsed < limit && (InFlightCount > 0 || IdleTime < RetireQuiet))
                 await Task.Delay(RetirePoll, _closing.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -383,6 +383,9 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
     }
 
     private static readonly TimeSpan RetirePoll = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How long a replaced connection must have been idle before it is closed.</summary>
+    private static readonly TimeSpan RetireQuiet = TimeSpan.FromMilliseconds(200);
 
     private void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());
 

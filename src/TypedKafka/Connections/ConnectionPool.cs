@@ -15,7 +15,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
     private readonly TimeSpan _backoffMax;
     private readonly TimeSpan _maxIdle;
     private readonly Dictionary<(string Host, int Port), Slot> _slots = [];
-    private readonly HashSet<BrokerConnection> _retiring = [];
+    private readonly RetiringConnections _retiring = new();
     private readonly object _gate = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _idleSweeper;
@@ -167,9 +167,8 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 slot.Connection = connection;
                 slot.Connecting = null;
                 slot.Failures = 0;
-                if (replaced is not null) _retiring.Add(replaced);
             }
-            if (replaced is not null) _ = RetireAsync(replaced);
+            if (replaced is not null) _retiring.Retire(replaced, _settings.RequestTimeout);
             return connection;
         }
         catch (Exception e)
@@ -196,16 +195,6 @@ internal sealed class ConnectionPool : IAsyncDisposable
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return renewal;
     }
-
-    /// <summary>Closes a replaced connection once it has answered what it carries.</summary>
-    private async Task RetireAsync(BrokerConnection connection)
-    {
-        await connection.RetireAsync(RetireQuiet, _settings.RequestTimeout + RetireQuiet).ConfigureAwait(false);
-        lock (_gate) _retiring.Remove(connection);
-    }
-
-    /// <summary>How long a replaced connection must have been idle before it is closed.</summary>
-    private static readonly TimeSpan RetireQuiet = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The pause after <paramref name="failures"/> consecutive failures: base × 2^(n−1), capped, ±20% jitter.</summary>
     internal TimeSpan Backoff(int failures)
@@ -253,11 +242,11 @@ internal sealed class ConnectionPool : IAsyncDisposable
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
-            open = [.. _slots.Values.Select(s => s.Connection).OfType<BrokerConnection>(), .. _retiring];
+            open = [.. _slots.Values.Select(s => s.Connection).OfType<BrokerConnection>()];
             _slots.Clear();
-            _retiring.Clear();
         }
         foreach (var connection in open) await connection.DisposeAsync().ConfigureAwait(false);
+        await _retiring.DisposeAsync().ConfigureAwait(false);
         await _idleSweeper.ConfigureAwait(false);
         _closing.Dispose();
     }

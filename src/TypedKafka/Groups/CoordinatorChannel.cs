@@ -28,7 +28,7 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     private BrokerConnection? _connection;
     private Task<BrokerConnection>? _finding;
     private Task? _renewing;
-    private readonly HashSet<BrokerConnection> _retiring = [];
+    private readonly RetiringConnections _retiring = new();
     private int _renewalFailures;
     private int _discoveries;
 
@@ -194,11 +194,7 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
             lock (_gate)
             {
                 current = ReferenceEquals(_connection, old) && !_closing.IsCancellationRequested;
-                if (current)
-                {
-                    _connection = renewed;
-                    _retiring.Add(old);
-                }
+                if (current) _connection = renewed;
                 _renewalFailures = 0;
             }
             if (!current)
@@ -207,7 +203,8 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
                 return;
             }
             _log.LogDebug("Renewed the connection to group coordinator {Coordinator} of group {Group} before its SASL session ends.", old.Endpoint, _groupId);
-            _ = RetireAsync(old);
+            // A JoinGroup can be held by the broker for up to the rebalance timeout (MaxPollInterval).
+            _retiring.Retire(old, _options.MaxPollInterval + _options.RequestTimeout);
         }
         catch (Exception e) when (!_closing.IsCancellationRequested)
         {
@@ -233,14 +230,6 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
         {
             lock (_gate) _renewing = null;
         }
-    }
-
-    /// <summary>Closes a replaced connection once it has answered what it carries; a JoinGroup can be held by the
-    /// broker for up to the rebalance timeout (MaxPollInterval).</summary>
-    private async Task RetireAsync(BrokerConnection old)
-    {
-        await old.RetireAsync(TimeSpan.FromMilliseconds(200), _options.MaxPollInterval + _options.RequestTimeout).ConfigureAwait(false);
-        lock (_gate) _retiring.Remove(old);
     }
 
     private static bool IsRetriable(Exception e) =>
@@ -299,17 +288,14 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         BrokerConnection? connection;
-        BrokerConnection[] retiring;
         lock (_gate)
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
             connection = _connection;
             _connection = null;
-            retiring = [.. _retiring];
-            _retiring.Clear();
         }
         if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
-        foreach (var old in retiring) await old.DisposeAsync().ConfigureAwait(false);
+        await _retiring.DisposeAsync().ConfigureAwait(false);
     }
 }
