@@ -106,4 +106,23 @@ public sealed class ReauthenticationTests(SecurityFixture fixture) : IClassFixtu
             await consumer.CloseAsync();
         }
     }
+
+    [Fact]
+    public async Task The_largest_lifetime_the_wire_allows_is_accepted_and_never_renews()
+    {
+        using var cts = new CancellationTokenSource(TestTimeout);
+        await using var proxy = new SecureProxy(fixture.Upstream, sasl: new ProxySasl
+        {
+            EnabledMechanisms = ["PLAIN"],
+            Users = new Dictionary<string, string> { ["alice"] = Password },
+            SessionLifetime = TimeSpan.MaxValue,
+        });
+        var options = new ConsumerOptions { RequestTimeout = TimeSpan.FromSeconds(5), ConnectionSetupTimeout = TimeSpan.FromSeconds(5) };
+        UseSasl(options, proxy);
+        options.Validate();
+        await using var connection = await BrokerConnection.ConnectAsync(proxy.Endpoint(), ConnectionSettings.From(options), cts.Token);
+        await AssertServesMetadataAsync(connection, cts.Token);
+        Assert.False(connection.RenewalDue);
+        Assert.False(connection.SessionEnded);
+    }
 }

@@ -40,7 +40,8 @@ public sealed class ProxySasl
     public bool ForgeServerSignature { get; init; }
 
     /// <summary>KIP-368: the session lifetime stated in SaslAuthenticate v1+. A connection that sends a request after it
-    /// has run out is closed, as a broker with <c>connections.max.reauth.ms</c> does (event "expired session used").</summary>
+    /// has run out is closed, as a broker with <c>connections.max.reauth.ms</c> does (event "expired session used").
+    /// <see cref="TimeSpan.MaxValue"/> states the largest lifetime the wire allows (<c>long.MaxValue</c> ms).</summary>
     public TimeSpan? SessionLifetime { get; init; }
 }
 
@@ -285,7 +286,7 @@ internal sealed class SecureProxy : IAsyncDisposable
                     }
                     var request = Decode<SaslAuthenticateRequest>(frame, bodyOffset, version);
                     var step = server.Step(request.AuthBytes.Span);
-                    var response = new SaslAuthenticateResponse { AuthBytes = step.Response, SessionLifetimeMs = (long)(sasl.SessionLifetime?.TotalMilliseconds ?? 0) };
+                    var response = new SaslAuthenticateResponse { AuthBytes = step.Response, SessionLifetimeMs = sasl.SessionLifetime == TimeSpan.MaxValue ? long.MaxValue : (long)(sasl.SessionLifetime?.TotalMilliseconds ?? 0) };
                     if (step.Failure is not null)
                     {
                         response.ErrorCode = (short)ErrorCode.SaslAuthenticationFailed;

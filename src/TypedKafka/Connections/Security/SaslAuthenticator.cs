@@ -18,6 +18,9 @@ internal static class SaslAuthenticator
     /// <summary>More rounds than any of the supported mechanisms needs (SCRAM needs two).</summary>
     private const int MaxRounds = 8;
 
+    /// <summary>Session lifetimes are capped here: a connection renewed after a year is renewed soon enough.</summary>
+    private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(365);
+
     /// <summary>Runs the handshake and the mechanism's exchange; <paramref name="timeout"/> (the connection's setup
     /// timeout) bounds the whole of it. Returns what is left of the session lifetime the broker gave (KIP-368), counted
     /// from when the last SaslAuthenticate was sent (the broker's clock starts later), or null when it set none.</summary>
@@ -75,7 +78,9 @@ internal static class SaslAuthenticator
                 if (next is null)
                 {
                     if (response.SessionLifetimeMs <= 0) return null;
-                    var left = TimeSpan.FromMilliseconds(response.SessionLifetimeMs) - Stopwatch.GetElapsedTime(sent);
+                    // Any int64 is legal on the wire; beyond a year it changes nothing (and would overflow TimeSpan).
+                    var stated = TimeSpan.FromMilliseconds(Math.Min(response.SessionLifetimeMs, (long)MaxLifetime.TotalMilliseconds));
+                    var left = stated - Stopwatch.GetElapsedTime(sent);
                     return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
                 }
                 message = next;
