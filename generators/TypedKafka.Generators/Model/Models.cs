@@ -104,8 +104,9 @@ internal enum MemberAssignment
     /// <summary>Assigned after construction when present.</summary>
     Setter = 1,
 
-    /// <summary>An init accessor: always in the object initializer, so a missing property gets default rather than its
-    /// initializer's value, exactly as System.Text.Json's source-generated metadata does.</summary>
+    /// <summary>An init accessor: called after construction only when the property is present (through an
+    /// <c>[UnsafeAccessor]</c> to its init accessor, no reflection), so a missing property keeps its initializer's value,
+    /// as System.Text.Json's reflection-based serializer does (its source-generated metadata loses it).</summary>
     Init = 2,
 
     /// <summary>A C# required member: always in the object initializer.</summary>
@@ -121,4 +122,5 @@ internal sealed record JsonMemberModel(
     int ConstructorIndex,
     string? ConstructorDefault,
     MemberAssignment Assignment,
-    bool IsRequired);
+    bool IsRequired,
+    string? InitAccessorTarget = null);

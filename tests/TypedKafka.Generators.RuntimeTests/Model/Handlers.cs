@@ -88,6 +88,12 @@ public static class StaticHandlers
     [KafkaTopic("shipments")]
     public static void Shipments(Shipment shipment) => Recorder.Add("Shipments", shipment);
 
+    [KafkaTopic("defaults-orders")]
+    public static void DefaultsOrders(DefaultsOrder order) => Recorder.Add("DefaultsOrders", order);
+
+    [KafkaTopic("defaults-accounts")]
+    public static void DefaultsAccounts(DefaultsAccount account) => Recorder.Add("DefaultsAccounts", account);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 
