@@ -36,4 +36,8 @@ internal sealed record AvroBoundModel(
     AvroBoundType? Type,
     AvroNode? Schema,
     EquatableArray<string> GeneratedProperties,
-    EquatableArray<DiagnosticInfo> Diagnostics);
+    EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The schema file's text: emitted as the reader schema that run-time resolution plans are built against.</summary>
+    public string? SchemaJson { get; init; }
+}

@@ -103,7 +103,7 @@ internal static class AvroParser
                     return Fail("TK0007", $"property '{declared.Name}' needs a public setter");
             }
 
-            return new AvroBoundModel(type, schema, generated.ToEquatableArray(), diagnostics.ToEquatableArray());
+            return new AvroBoundModel(type, schema, generated.ToEquatableArray(), diagnostics.ToEquatableArray()) { SchemaJson = file.Text };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

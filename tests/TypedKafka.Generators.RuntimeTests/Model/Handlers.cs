@@ -94,6 +94,9 @@ public static class StaticHandlers
     [KafkaTopic("defaults-accounts")]
     public static void DefaultsAccounts(DefaultsAccount account) => Recorder.Add("DefaultsAccounts", account);
 
+    [KafkaTopic("customers")]
+    public static void Customers(Customer customer) => Recorder.Add("Customers", customer);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 

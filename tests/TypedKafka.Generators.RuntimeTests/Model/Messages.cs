@@ -183,6 +183,12 @@ public struct DefaultsLimits
     public int Min { get; set; } = 1;
 }
 
+/// <summary>Bound to Schemas/customer.avsc, the reader of the Avro schema resolution differential test.</summary>
+[AvroSchema("Schemas/customer.avsc")]
+public partial class Customer
+{
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(DiffDoc))]
 [JsonSerializable(typeof(Order))]
