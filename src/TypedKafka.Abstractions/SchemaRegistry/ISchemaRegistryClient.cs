@@ -2,7 +2,7 @@ namespace TypedKafka.SchemaRegistry;
 
 /// <summary>
 /// A Confluent-compatible Schema Registry as the decoders see it: the schema registered under an id. Implementations
-/// cache what they fetched, so each id is asked for once. <c>SchemaRegistryClient</c> speaks the REST API.
+/// cache what they fetched, so each id is asked for once. <see cref="SchemaRegistryClient"/> speaks the REST API.
 /// </summary>
 public interface ISchemaRegistryClient
 {
