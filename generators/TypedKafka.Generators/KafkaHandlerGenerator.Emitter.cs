@@ -91,8 +91,13 @@ public sealed partial class KafkaHandlerGenerator
                     w.Close();
                     w.Close();
                 }
+                else if (m.Specific is { } specific)
+                {
+                    Avro.AvroEmitter.EmitSpecificDecoder(w, cls, m.TypeName, m.Display, specific);
+                }
                 else
                 {
+                    w.Line($"// {m.Display} is not decoded by generated code: {m.SpecificUnsupported}.");
                     w.Line($"/// <summary>Reads <c>{m.Display}</c> (an Apache.Avro ISpecificRecord) with Apache.Avro's SpecificDatumReader; copies the bytes once into a stream.</summary>");
                     w.Line(CodeWriter.GeneratedCode);
                     w.Open($"internal sealed class {cls} : global::TypedKafka.IDeserializer<{m.TypeName}>");

@@ -83,7 +83,28 @@ internal static class AvroEmitter
             w.Close();
         w.Line();
         w.Open("namespace TypedKafka.Generated");
-        string id = Names.Sanitize(type.TypeName);
+        EmitDecoder(w, "KafkaAvroDeserializer_" + Names.Sanitize(type.TypeName), type.TypeName, type.Display, JsonEmitter.Str(type.SchemaFile).Trim('"') + " as compiled",
+            schema, schemaJson, named, Cs);
+        w.Close();
+        return w.ToString();
+    }
+
+    /// <summary>For an Apache.Avro <c>ISpecificRecord</c> whose schema the generator could read: the same decoder as for
+    /// an .avsc-bound class (no reflection, from the span), setting the record's own properties.</summary>
+    public static void EmitSpecificDecoder(CodeWriter w, string className, string typeName, string display, SpecificRecordModel specific)
+    {
+        var named = new Dictionary<string, AvroNode>();
+        AvroParser.Collect(specific.Schema, named);
+        var names = specific.Types.ToDictionary(t => t.AvroName, t => t.CSharpType);
+        string Cs(AvroNode n) => SpecificRecordParser.CSharpType(n, named, names);
+        EmitDecoder(w, className, typeName, display, "the ISpecificRecord's _SCHEMA", specific.Schema, specific.SchemaJson, named, Cs);
+    }
+
+    private static void EmitDecoder(CodeWriter w, string className, string typeName, string display, string schemaOrigin, AvroNode schema, string schemaJson,
+        Dictionary<string, AvroNode> named, Func<AvroNode, string> Cs)
+    {
+        var type = (TypeName: typeName, Display: display);
+        string id = className;
         w.Line($"/// <summary>");
         w.Line($"/// Decodes <c>{type.Display}</c> from Avro binary, straight from the span. With a Schema Registry (in the");
         w.Line($"/// <see cref=\"global::TypedKafka.MessageContext\"/>), a framed value's writer schema is looked up by id and, when it");
@@ -91,15 +112,15 @@ internal static class AvroEmitter
         w.Line($"/// schema is taken to be the writer schema.");
         w.Line($"/// </summary>");
         w.Line(CodeWriter.GeneratedCode);
-        w.Open($"internal sealed class KafkaAvroDeserializer_{id} : global::TypedKafka.IMessageDeserializer<{type.TypeName}>");
-        w.Line($"/// <summary>The reader schema: {JsonEmitter.Str(type.SchemaFile).Trim('"')} as compiled.</summary>");
+        w.Open($"internal sealed class {id} : global::TypedKafka.IMessageDeserializer<{type.TypeName}>");
+        w.Line($"/// <summary>The reader schema: {schemaOrigin}.</summary>");
         w.Line($"public const string ReaderSchemaJson = {JsonEmitter.Str(schemaJson)};");
         w.Line();
         w.Line($"private static readonly {Resolving}.AvroPlanCache Plans = new {Resolving}.AvroPlanCache(ReaderSchemaJson);");
         w.Line();
         w.Line("private readonly global::TypedKafka.KafkaWireFormat _wireFormat;");
         w.Line();
-        w.Line($"public KafkaAvroDeserializer_{id}(global::TypedKafka.KafkaWireFormat wireFormat = global::TypedKafka.KafkaWireFormat.Auto) => _wireFormat = wireFormat;");
+        w.Line($"public {id}(global::TypedKafka.KafkaWireFormat wireFormat = global::TypedKafka.KafkaWireFormat.Auto) => _wireFormat = wireFormat;");
         w.Line();
         w.Line($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, in global::TypedKafka.SerializationContext context) => Deserialize(data, isNull, (global::TypedKafka.SchemaRegistry.ISchemaRegistryClient?)null);");
         w.Line();
@@ -292,8 +313,6 @@ internal static class AvroEmitter
         }
 
         w.Close();
-        w.Close();
-        return w.ToString();
     }
 
     private const string Resolving = "global::TypedKafka.Serialization.Avro";

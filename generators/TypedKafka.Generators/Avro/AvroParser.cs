@@ -112,6 +112,9 @@ internal static class AvroParser
         }
     }
 
+    /// <summary>Parses schema JSON into nodes; a <see cref="FormatException"/> says what is wrong.</summary>
+    public static AvroNode ParseSchema(string text) => new SchemaReader().Read(MiniJson.Parse(text), null);
+
     private static string Describe(AvroNode node) => node.LogicalType is null ? (node.Name ?? node.Kind) : $"{node.Kind} ({node.LogicalType})";
 
     public static void Collect(AvroNode node, Dictionary<string, AvroNode> named)
@@ -168,22 +171,22 @@ internal static class AvroParser
                         result.Add(new AvroField(fieldName, PropertyName(fieldName), Read(fieldType, ns)));
                     }
 
-                    return Node("record", name, null, fields: result);
+                    return Node("record", name, null, fields: result) with { Namespace = ns };
                 }
 
                 case "enum":
                 {
-                    var (name, _) = FullName(obj, enclosingNamespace);
+                    var (name, ns) = FullName(obj, enclosingNamespace);
                     if (!obj.TryGetValue("symbols", out var sy) || sy is not List<object?> symbols || symbols.Any(x => x is not string))
                         throw new FormatException($"enum {name} has no \"symbols\" array of strings");
-                    return Node("enum", name, null, symbols: symbols.Cast<string>().ToList());
+                    return Node("enum", name, null, symbols: symbols.Cast<string>().ToList()) with { Namespace = ns };
                 }
 
                 case "fixed":
                 {
-                    var (name, _) = FullName(obj, enclosingNamespace);
+                    var (name, ns) = FullName(obj, enclosingNamespace);
                     int size = obj.TryGetValue("size", out var z) && z is double d ? (int)d : throw new FormatException($"fixed {name} has no size");
-                    return Node("fixed", name, logical, size: size, scale: Scale(obj));
+                    return Node("fixed", name, logical, size: size, scale: Scale(obj)) with { Namespace = ns };
                 }
 
                 case "array":

@@ -53,7 +53,14 @@ internal sealed record HandlerModel(
     public string SortKey => $"{GroupId ?? ""}\u0001{Topic}\u0001{HandlerTypeDisplay}\u0001{MethodName}";
 }
 
-internal sealed record MessageModel(string TypeName, string Display, MessageFormat Format, bool AcceptsNull, string Id);
+internal sealed record MessageModel(string TypeName, string Display, MessageFormat Format, bool AcceptsNull, string Id)
+{
+    /// <summary>For an Apache.Avro ISpecificRecord the generator decodes itself: its schema and types (issue 14).</summary>
+    public Avro.SpecificRecordModel? Specific { get; init; }
+
+    /// <summary>For an ISpecificRecord it does not: why (Apache.Avro's SpecificDatumReader is used instead).</summary>
+    public string? SpecificUnsupported { get; init; }
+}
 
 /// <summary>A [KafkaKey] parameter: its type and the built-in deserializer (a property name of TypedKafka.Deserializers).</summary>
 internal sealed record KeyModel(string TypeName, string Deserializer);

@@ -97,6 +97,9 @@ public static class StaticHandlers
     [KafkaTopic("customers")]
     public static void Customers(Customer customer) => Recorder.Add("Customers", customer);
 
+    [KafkaTopic("avro-parcels")]
+    public static void Parcels(AvroParcelEvent parcel) => Recorder.Add("Parcels", parcel);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 
