@@ -87,7 +87,17 @@ public sealed partial class KafkaHandlerGenerator
                     w.Open($"public {m.TypeName} Deserialize({Span} data, bool isNull, in global::TypedKafka.SerializationContext context)");
                     w.Line("if (isNull)");
                     w.Line("    return default!;");
-                    w.Line($"return {m.TypeName}.Parser.ParseFrom(global::TypedKafka.KafkaProtobuf.Unframe(data, _wireFormat));");
+                    w.Line($"return {m.TypeName}.Parser.ParseFrom(global::TypedKafka.KafkaProtobuf.Unframe(data, _wireFormat, MessageIndexes, {JsonEmitter.Str(m.Display)}));");
+                    w.Close();
+                    w.Line();
+                    w.Line("/// <summary>The message's Confluent message indexes: its index in the .proto file, then in each enclosing message.</summary>");
+                    w.Line("private static readonly int[] MessageIndexes = Indexes();");
+                    w.Line();
+                    w.Open("private static int[] Indexes()");
+                    w.Line("var path = new global::System.Collections.Generic.List<int>();");
+                    w.Line($"for (var d = {m.TypeName}.Descriptor; d is not null; d = d.ContainingType)");
+                    w.Line("    path.Insert(0, d.Index);");
+                    w.Line("return path.ToArray();");
                     w.Close();
                     w.Close();
                 }

@@ -126,4 +126,59 @@ public static class KafkaProtobuf
             throw new InvalidDataException("The value starts with byte 0 but is not a well-formed Confluent Protobuf frame (magic byte, 4-byte schema id, message indexes).");
         return payload;
     }
+
+    /// <summary>
+    /// As <see cref="Unframe(ReadOnlySpan{byte}, KafkaWireFormat)"/>, and the frame's message indexes must name the
+    /// handler's message type (<paramref name="expectedIndexes"/>: its index in the .proto file, then in each enclosing
+    /// message): a frame naming another message of the schema is an error, not a misread.
+    /// </summary>
+    public static ReadOnlySpan<byte> Unframe(ReadOnlySpan<byte> data, KafkaWireFormat format, ReadOnlySpan<int> expectedIndexes, string messageName)
+    {
+        if (format == KafkaWireFormat.Plain)
+            return data;
+        if (format == KafkaWireFormat.Auto && (data.IsEmpty || data[0] != ConfluentWireFormat.MagicByte))
+            return data;
+        if (!ConfluentWireFormat.TryReadProtobufHeader(data, out int schemaId, out var indexes, out var payload))
+            throw new InvalidDataException("The value starts with byte 0 but is not a well-formed Confluent Protobuf frame (magic byte, 4-byte schema id, message indexes).");
+        if (!IndexesEqual(indexes, expectedIndexes))
+        {
+            throw new InvalidDataException(
+                $"The Confluent frame names message [{string.Join(", ", ConfluentWireFormat.DecodeMessageIndexes(indexes))}] of schema id {schemaId}; the handler reads {messageName}, which is message [{string.Join(", ", expectedIndexes.ToArray())}].");
+        }
+
+        return payload;
+    }
+
+    /// <summary>Compares encoded indexes with expected ones without allocating (the single byte 0 stands for [0]).</summary>
+    private static bool IndexesEqual(ReadOnlySpan<byte> encoded, ReadOnlySpan<int> expected)
+    {
+        if (encoded.Length == 1 && encoded[0] == 0)
+            return expected.Length == 1 && expected[0] == 0;
+        int position = 0;
+        long count = ReadZigZag(encoded, ref position);
+        if (count != expected.Length)
+            return false;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (ReadZigZag(encoded, ref position) != expected[i])
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads a zig-zag varint from indexes already validated by <see cref="ConfluentWireFormat.TryReadProtobufHeader"/>.</summary>
+    private static long ReadZigZag(ReadOnlySpan<byte> data, ref int position)
+    {
+        ulong raw = 0;
+        for (int shift = 0; position < data.Length; shift += 7)
+        {
+            byte b = data[position++];
+            raw |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+                break;
+        }
+
+        return (long)(raw >> 1) ^ -(long)(raw & 1);
+    }
 }

@@ -100,6 +100,9 @@ public static class StaticHandlers
     [KafkaTopic("avro-parcels")]
     public static void Parcels(AvroParcelEvent parcel) => Recorder.Add("Parcels", parcel);
 
+    [KafkaTopic("proto-box")]
+    public static void ProtoBox(TypedKafka.RuntimeTests.Proto.ProtoShipment.Types.Box box) => Recorder.Add("ProtoBox", box);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 
