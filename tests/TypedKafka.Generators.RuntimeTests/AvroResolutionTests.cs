@@ -8,7 +8,7 @@ namespace TypedKafka.RuntimeTests;
 /// <summary>Avro schema resolution cases checked by value, and the generated decoder's use of a Schema Registry.</summary>
 public class AvroResolutionTests
 {
-    private const string CustomerV1 = """
+    internal const string CustomerV1 = """
         {"type":"record","name":"Client","namespace":"com.example.crm","fields":[
           {"name":"id","type":"int"},
           {"name":"full_name","type":"bytes"},
@@ -167,7 +167,7 @@ public class AvroResolutionTests
         Assert.Contains("(id 5)", inner.Message);
     }
 
-    private static byte[] WriteV1(float score, double? overrideScore = null)
+    internal static byte[] WriteV1(float score, double? overrideScore = null)
     {
         string schemaText = overrideScore is null ? CustomerV1 : CustomerV1.Replace("\"name\":\"score\",\"type\":\"float\"", "\"name\":\"score\",\"type\":\"double\"");
         var writer = (Avro.RecordSchema)Avro.Schema.Parse(schemaText);
@@ -215,6 +215,12 @@ public class AvroResolutionTests
         }
 
         public Task<RegisteredSchema> GetSchemaAsync(int id, CancellationToken cancellationToken = default) => Task.FromResult(GetSchema(id));
+
+        public Dictionary<Guid, int> Guids { get; } = new();
+
+        public RegisteredSchema GetSchema(Guid guid) => Guids.TryGetValue(guid, out int id)
+            ? GetSchema(id)
+            : throw new SchemaRegistryException($"Schema {guid} not found", isRetriable: false, 404, 40403);
     }
 
     internal static byte[] Frame(int schemaId, byte[] payload)
@@ -223,5 +229,37 @@ public class AvroResolutionTests
         BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), schemaId);
         payload.CopyTo(framed, 5);
         return framed;
+    }
+}
+
+/// <summary>Issue 14, item 7: the schema named by a __value_schema_id header (GUID or id) instead of the payload prefix.</summary>
+public class AvroSchemaIdHeaderTests
+{
+    [Fact]
+    public async Task A_guid_header_names_the_writer_schema_and_the_payload_has_no_prefix()
+    {
+        await using var registry = new TypedKafka.Testing.SchemaRegistry.TestSchemaRegistry();
+        {
+            int id = registry.Register("customers-value", AvroResolutionTests.CustomerV1);
+            var guid = registry.GuidOf(id);
+            using var client = new SchemaRegistryClient(new SchemaRegistryOptions { Url = registry.Url, RetryBackoff = TimeSpan.FromMilliseconds(5), MaxRetryBackoff = TimeSpan.FromMilliseconds(5) });
+            var deserializer = (IMessageDeserializer<Customer>)TestSupport.Handler("customers").ValueDeserializer;
+            byte[] header = [1, .. guid.ToByteArray(bigEndian: true)];
+            var context = new MessageContext("customers", 0, 0, headers: [new Header("__value_schema_id", header)]) { SchemaRegistry = client };
+            for (int i = 0; i < 3; i++)
+            {
+                var customer = deserializer.Deserialize(AvroResolutionTests.WriteV1(1.5f), false, context);
+                Assert.Equal(42L, customer.Id);
+                Assert.Equal(1.5, customer.Score);
+            }
+
+            Assert.Equal(1, registry.Count($"GET /schemas/guids/{guid:D}"));
+
+            var byId = new MessageContext("customers", 0, 0, headers: [new Header("__value_schema_id", new byte[] { 0, 0, 0, 0, (byte)id })]) { SchemaRegistry = client };
+            Assert.Equal(42L, deserializer.Deserialize(AvroResolutionTests.WriteV1(1.5f), false, byId).Id);
+
+            var bad = new MessageContext("customers", 0, 0, headers: [new Header("__value_schema_id", new byte[] { 7 })]) { SchemaRegistry = client };
+            Assert.Contains("__value_schema_id header", Assert.Throws<InvalidDataException>(() => deserializer.Deserialize(AvroResolutionTests.WriteV1(1f), false, bad)).Message);
+        }
     }
 }

@@ -99,5 +99,7 @@ public class SpecificRecordTests
             : throw new SchemaRegistryException($"Schema {schemaId} not found", false, 404, 40403);
 
         public Task<RegisteredSchema> GetSchemaAsync(int schemaId, CancellationToken cancellationToken = default) => Task.FromResult(GetSchema(schemaId));
+
+        public RegisteredSchema GetSchema(Guid guid) => throw new SchemaRegistryException($"Schema {guid} not found", false, 404, 40403);
     }
 }

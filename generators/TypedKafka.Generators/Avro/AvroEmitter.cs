@@ -124,7 +124,17 @@ internal static class AvroEmitter
         w.Line();
         w.Line($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, in global::TypedKafka.SerializationContext context) => Deserialize(data, isNull, (global::TypedKafka.SchemaRegistry.ISchemaRegistryClient?)null);");
         w.Line();
-        w.Line($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, global::TypedKafka.MessageContext context) => Deserialize(data, isNull, context.SchemaRegistry);");
+        w.Open($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, global::TypedKafka.MessageContext context)");
+        w.Line("// Confluent's newer serializers may name the schema in a __value_schema_id header; the payload then has no prefix.");
+        w.Line("if (!isNull && context.SchemaRegistry is { } registry && context.Headers.Count > 0");
+        w.Line("    && global::TypedKafka.ConfluentWireFormat.TryReadSchemaIdHeader(context.Headers, false, out int headerId, out global::System.Guid headerGuid))");
+        w.Line("{");
+        w.Line("    var plan = headerGuid != global::System.Guid.Empty ? Plans.GetPlan(registry, headerGuid) : Plans.GetPlan(registry, headerId);");
+        w.Line("    return plan is null ? Decode(data) : DecodeResolved(data, plan);");
+        w.Line("}");
+        w.Line();
+        w.Line("return Deserialize(data, isNull, context.SchemaRegistry);");
+        w.Close();
         w.Line();
         w.Open($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, global::TypedKafka.SchemaRegistry.ISchemaRegistryClient? registry)");
         w.Line("if (isNull)");

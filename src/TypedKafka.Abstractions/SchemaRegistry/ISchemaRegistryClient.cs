@@ -14,6 +14,11 @@ public interface ISchemaRegistryClient
 
     /// <summary>The schema with this id, from the cache or fetched.</summary>
     Task<RegisteredSchema> GetSchemaAsync(int id, CancellationToken cancellationToken = default);
+
+    /// <summary>The schema with this GUID (the content identifier Confluent's newer serializers put in the
+    /// <c>__value_schema_id</c> header), from the cache or fetched (<c>GET /schemas/guids/{guid}</c>); blocking, as
+    /// <see cref="GetSchema(int)"/>.</summary>
+    RegisteredSchema GetSchema(Guid guid);
 }
 
 /// <summary>A schema as the registry stores it.</summary>

@@ -21,6 +21,7 @@ public sealed class SchemaRegistryClient : ISchemaRegistryClient, IDisposable
     private readonly IReadOnlyList<Uri> _urls;
     private readonly HttpClient _http;
     private readonly ConcurrentDictionary<int, RegisteredSchema> _byId = new();
+    private readonly ConcurrentDictionary<Guid, RegisteredSchema> _byGuid = new();
     private readonly SemaphoreSlim _fetchGate = new(1, 1);
     private int _urlIndex;
 
@@ -84,6 +85,35 @@ public sealed class SchemaRegistryClient : ISchemaRegistryClient, IDisposable
             var schema = ParseSchema(body, id, null, null);
             Remember(id, schema);
             return schema;
+        }
+        finally
+        {
+            _fetchGate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public RegisteredSchema GetSchema(Guid guid)
+    {
+        if (_byGuid.TryGetValue(guid, out var cached))
+            return cached;
+        _fetchGate.Wait();
+        try
+        {
+            if (_byGuid.TryGetValue(guid, out cached))
+                return cached;
+            string path = $"schemas/guids/{guid:D}";
+            var body = Send(path, CancellationToken.None);
+            using (var document = Parse(body, path))
+            {
+                // The answer may carry the numeric id too; 0 when it does not.
+                int id = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("id", out var i) && i.TryGetInt32(out int n) ? n : 0;
+                var schema = ParseSchema(body, id, null, path);
+                if (_byGuid.Count >= _options.MaxCachedSchemas)
+                    _byGuid.Clear();
+                _byGuid[guid] = schema;
+                return schema;
+            }
         }
         finally
         {

@@ -22,7 +22,7 @@ public sealed class TestSchemaRegistry : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly object _gate = new();
-    private readonly List<(int Id, string Type, string Schema)> _schemas = new();
+    private readonly List<(int Id, string Type, string Schema, Guid Guid)> _schemas = new();
     private readonly Dictionary<string, List<int>> _subjects = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failures;
@@ -59,13 +59,20 @@ public sealed class TestSchemaRegistry : IAsyncDisposable
             int index = _schemas.FindIndex(s => s.Schema == schema && s.Type == schemaType);
             int id = index >= 0 ? _schemas[index].Id : _schemas.Count + 1;
             if (index < 0)
-                _schemas.Add((id, schemaType, schema));
+                _schemas.Add((id, schemaType, schema, Guid.NewGuid()));
             if (!_subjects.TryGetValue(subject, out var versions))
                 _subjects[subject] = versions = new List<int>();
             if (!versions.Contains(id))
                 versions.Add(id);
             return id;
         }
+    }
+
+    /// <summary>The GUID of a registered schema (what <c>GET /schemas/guids/{guid}</c> serves).</summary>
+    public Guid GuidOf(int id)
+    {
+        lock (_gate)
+            return _schemas.First(s => s.Id == id).Guid;
     }
 
     /// <summary>The next <paramref name="count"/> requests are answered with <paramref name="status"/>.</summary>
@@ -198,6 +205,19 @@ public sealed class TestSchemaRegistry : IAsyncDisposable
                     if (!int.TryParse(parts[2], out int id) || _schemas.FindIndex(s => s.Id == id) is var i && i < 0)
                         return Error(404, 40403, "Schema " + parts[2] + " not found");
                     var s = _schemas[i];
+                    return (200, Json(w =>
+                    {
+                        w.WriteString("schema", s.Schema);
+                        if (s.Type != "AVRO")
+                            w.WriteString("schemaType", s.Type);
+                    }));
+                }
+
+                case ("GET", 3) when parts[0] == "schemas" && parts[1] == "guids":
+                {
+                    if (!Guid.TryParse(parts[2], out var guid) || _schemas.FindIndex(s => s.Guid == guid) is var g && g < 0)
+                        return Error(404, 40403, "Schema " + parts[2] + " not found");
+                    var s = _schemas[g];
                     return (200, Json(w =>
                     {
                         w.WriteString("schema", s.Schema);

@@ -40,9 +40,33 @@ public sealed class AvroPlanCache
         if (entry.Plans.TryGetValue(schemaId, out var plan))
             return ReferenceEquals(plan, SameSchema) ? null : plan;
 
-        var registered = registry.GetSchema(schemaId);
+        plan = Build(registry.GetSchema(schemaId), $"id {schemaId}") ?? SameSchema;
+        if (entry.Plans.Count >= MaxPlans)
+            entry.Plans.Clear();
+        entry.Plans[schemaId] = plan;
+        return ReferenceEquals(plan, SameSchema) ? null : plan;
+    }
+
+    /// <summary>The plan for data written with the schema of this GUID (named by a schema-id header), or null when
+    /// that schema is the reader's.</summary>
+    public AvroReadPlan? GetPlan(ISchemaRegistryClient registry, Guid schemaGuid)
+    {
+        var entry = _entry;
+        if (entry is null || !ReferenceEquals(entry.Registry, registry))
+            _entry = entry = new Entry(registry);
+        if (entry.GuidPlans.TryGetValue(schemaGuid, out var plan))
+            return ReferenceEquals(plan, SameSchema) ? null : plan;
+        plan = Build(registry.GetSchema(schemaGuid), $"guid {schemaGuid:D}") ?? SameSchema;
+        if (entry.GuidPlans.Count >= MaxPlans)
+            entry.GuidPlans.Clear();
+        entry.GuidPlans[schemaGuid] = plan;
+        return ReferenceEquals(plan, SameSchema) ? null : plan;
+    }
+
+    private AvroReadPlan? Build(RegisteredSchema registered, string label)
+    {
         if (!string.Equals(registered.SchemaType, "AVRO", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"Schema id {schemaId} is a {registered.SchemaType} schema; the handler reads Avro.");
+            throw new InvalidDataException($"Schema {label} is a {registered.SchemaType} schema; the handler reads Avro.");
         AvroSchema writer;
         try
         {
@@ -50,14 +74,10 @@ public sealed class AvroPlanCache
         }
         catch (FormatException ex)
         {
-            throw new InvalidDataException($"Schema id {schemaId} is not a valid Avro schema: {ex.Message}", ex);
+            throw new InvalidDataException($"Schema {label} is not a valid Avro schema: {ex.Message}", ex);
         }
 
-        plan = AvroResolver.Plan(writer, ReaderSchema, $"id {schemaId}") ?? SameSchema;
-        if (entry.Plans.Count >= MaxPlans)
-            entry.Plans.Clear();
-        entry.Plans[schemaId] = plan;
-        return ReferenceEquals(plan, SameSchema) ? null : plan;
+        return AvroResolver.Plan(writer, ReaderSchema, label);
     }
 
     private sealed class Entry(ISchemaRegistryClient registry)
@@ -65,5 +85,7 @@ public sealed class AvroPlanCache
         public ISchemaRegistryClient Registry { get; } = registry;
 
         public ConcurrentDictionary<int, AvroReadPlan> Plans { get; } = new();
+
+        public ConcurrentDictionary<Guid, AvroReadPlan> GuidPlans { get; } = new();
     }
 }
