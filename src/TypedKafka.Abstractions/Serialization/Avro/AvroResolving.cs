@@ -31,24 +31,28 @@ public static class AvroResolving
         return plan.Operation == AvroReadOperation.Null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool ReadBoolean(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         Resolve(ref reader, plan);
         return reader.ReadBoolean();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ReadInt(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         Resolve(ref reader, plan);
         return reader.ReadInt();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long ReadLong(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         plan = Resolve(ref reader, plan);
         return plan.Writer == AvroType.Int ? reader.ReadInt() : reader.ReadLong();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ReadFloat(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         plan = Resolve(ref reader, plan);
@@ -60,6 +64,7 @@ public static class AvroResolving
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double ReadDouble(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         plan = Resolve(ref reader, plan);
@@ -73,30 +78,35 @@ public static class AvroResolving
     }
 
     /// <summary>Bytes or a string: one encoding, so the writer's choice of the two does not matter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<byte> ReadBytesSpan(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         Resolve(ref reader, plan);
         return reader.ReadBytesSpan();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte[] ReadBytes(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         Resolve(ref reader, plan);
         return reader.ReadBytes();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static string ReadString(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         Resolve(ref reader, plan);
         return reader.ReadString();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<byte> ReadFixedSpan(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         plan = Resolve(ref reader, plan);
         return reader.ReadFixedSpan(plan.Size);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte[] ReadFixed(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         plan = Resolve(ref reader, plan);
@@ -104,6 +114,7 @@ public static class AvroResolving
     }
 
     /// <summary>The reader's symbol index for the writer's symbol (or the reader enum's default).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ReadEnum(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
         plan = Resolve(ref reader, plan);
