@@ -92,6 +92,16 @@ public class SpecificRecordTests
         Assert.Equal("7|UPS|Delivered|A,2,1.25|x=3|n||4142|True|4", Describe(parcel));
     }
 
+    [Fact]
+    public void A_schema_that_is_not_a_constant_falls_back_to_Apache_Avro_and_still_decodes()
+    {
+        var deserializer = Deserializer<AvroLegacyPing>("avro-legacy");
+        Assert.False(deserializer is IMessageDeserializer<AvroLegacyPing>);
+        var stream = new MemoryStream();
+        new Avro.Specific.SpecificDatumWriter<AvroLegacyPing>(AvroLegacyPing._SCHEMA).Write(new AvroLegacyPing { seq = 99 }, new Avro.IO.BinaryEncoder(stream));
+        Assert.Equal(99, deserializer.Deserialize(stream.ToArray(), false, default).seq);
+    }
+
     private sealed class SingleSchemaRegistry(int id, string schema) : ISchemaRegistryClient
     {
         public RegisteredSchema GetSchema(int schemaId) => schemaId == id

@@ -103,6 +103,9 @@ public static class StaticHandlers
     [KafkaTopic("proto-box")]
     public static void ProtoBox(TypedKafka.RuntimeTests.Proto.ProtoShipment.Types.Box box) => Recorder.Add("ProtoBox", box);
 
+    [KafkaTopic("avro-legacy")]
+    public static void Legacy(AvroLegacyPing ping) => Recorder.Add("Legacy", ping);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 

@@ -112,3 +112,24 @@ public sealed class AvroParcelLine : Avro.Specific.ISpecificRecord
         }
     }
 }
+
+/// <summary>A specific record whose schema is not a compile-time constant: the generator falls back to Apache.Avro's reader.</summary>
+public sealed class AvroLegacyPing : Avro.Specific.ISpecificRecord
+{
+    private static readonly string SchemaText = "{\"type\":\"record\",\"name\":\"AvroLegacyPing\",\"namespace\":\"TypedKafka.RuntimeTests\",\"fields\":[{\"name\":\"seq\",\"type\":\"long\"}]}";
+
+    public static Avro.Schema _SCHEMA = Avro.Schema.Parse(SchemaText);
+
+    public Avro.Schema Schema => _SCHEMA;
+
+    public long seq { get; set; }
+
+    public object Get(int fieldPos) => fieldPos == 0 ? seq : throw new Avro.AvroRuntimeException("Bad index " + fieldPos);
+
+    public void Put(int fieldPos, object fieldValue)
+    {
+        if (fieldPos != 0)
+            throw new Avro.AvroRuntimeException("Bad index " + fieldPos);
+        seq = (long)fieldValue;
+    }
+}
