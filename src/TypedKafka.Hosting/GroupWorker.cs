@@ -43,6 +43,13 @@ internal sealed class GroupWorker : IConsumerRebalanceListener
 
     public string GroupId => _groupId;
 
+    /// <summary>The Schema Registry the generated Avro decoders resolve writer schemas through (issue 14); null for none.</summary>
+    public TypedKafka.SchemaRegistry.ISchemaRegistryClient? SchemaRegistry
+    {
+        get => _context.SchemaRegistry;
+        init => _context.SchemaRegistry = value;
+    }
+
     public async Task RunAsync(CancellationToken stopping)
     {
         _readiness.Report(new(_groupId, false, [], null));

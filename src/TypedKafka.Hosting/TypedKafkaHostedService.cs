@@ -18,6 +18,7 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _workers = [];
+    private TypedKafka.SchemaRegistry.SchemaRegistryClient? _ownedRegistry;
 
     public TypedKafkaHostedService(IServiceProvider services, IOptions<TypedKafkaOptions> options, TypedKafkaReadiness readiness)
     {
@@ -36,9 +37,14 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
             _log.LogWarning("AddTypedKafka found no [KafkaTopic] handlers; no consumer is started.");
             return Task.CompletedTask;
         }
+        // One registry client (and so one schema cache) for every group: a registered ISchemaRegistryClient, else one
+        // built from TypedKafkaOptions.SchemaRegistry and owned (disposed) by this service.
+        var registry = _services.GetService<TypedKafka.SchemaRegistry.ISchemaRegistryClient>();
+        if (registry is null && _options.SchemaRegistry is { } registryOptions)
+            registry = _ownedRegistry = new TypedKafka.SchemaRegistry.SchemaRegistryClient(registryOptions);
         foreach (var group in plan)
         {
-            var worker = new GroupWorker(group.GroupId, group.CatalogGroup, group.Routes, _options, _services, _readiness, _log);
+            var worker = new GroupWorker(group.GroupId, group.CatalogGroup, group.Routes, _options, _services, _readiness, _log) { SchemaRegistry = registry };
             _workers.Add(Task.Run(() => worker.RunAsync(_stopping.Token), CancellationToken.None));
         }
         return Task.CompletedTask;
@@ -61,6 +67,7 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
+        _ownedRegistry?.Dispose();
         return ValueTask.CompletedTask;
     }
 }
