@@ -333,7 +333,7 @@ internal static class AvroEmitter
 
     private static string DefaultName(AvroNode record) => "ApplyDefault_" + Names.Sanitize(record.Name ?? "Record");
 
-    private static string ResolvedCollectionName(AvroNode node) => "ReadResolved_" + node.Kind + "_" + (uint)node.GetHashCode();
+    private static string ResolvedCollectionName(AvroNode node) => "ReadResolved_" + node.Kind + "_" + StableId(node);
 
     /// <summary>An expression reading the reader type <paramref name="node"/> from the writer's data, following the plan in
     /// the local variable <paramref name="plan"/> (which a reader union of null and T reassigns to T's plan).</summary>
@@ -407,7 +407,41 @@ internal static class AvroEmitter
         return result;
     }
 
-    private static string CollectionName(AvroNode node) => "Read_" + node.Kind + "_" + (uint)node.GetHashCode();
+    private static string CollectionName(AvroNode node) => "Read_" + node.Kind + "_" + StableId(node);
+
+    /// <summary>A hash of the node's structure that is the same in every compiler process (a record's GetHashCode mixes
+    /// string hashes, which are randomized per process, so generated names would change from build to build).</summary>
+    private static uint StableId(AvroNode node)
+    {
+        var hash = 2166136261u;
+        Mix(node);
+        return hash;
+
+        void Text(string? text)
+        {
+            foreach (var c in text ?? "\0") hash = (hash ^ c) * 16777619u;
+            hash = (hash ^ '|') * 16777619u;
+        }
+
+        void Mix(AvroNode n)
+        {
+            Text(n.Kind);
+            Text(n.FullName);
+            Text(n.LogicalType);
+            Text(n.Size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Text(n.Scale.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var field in n.Fields)
+            {
+                Text(field.Name);
+                Text(field.PropertyName);
+                Mix(field.Type);
+            }
+            foreach (var symbol in n.Symbols) Text(symbol);
+            Text("[");
+            foreach (var item in n.Items) Mix(item);
+            Text("]");
+        }
+    }
 
     private static string ReadExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, int depth)
     {

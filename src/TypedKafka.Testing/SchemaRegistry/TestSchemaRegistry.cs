@@ -28,6 +28,7 @@ public sealed class TestSchemaRegistry : IAsyncDisposable
     private int _failures;
     private int _failureStatus;
 
+    /// <summary>Starts listening on a free 127.0.0.1 port: plain HTTP, or HTTPS with <paramref name="certificate"/>.</summary>
     public TestSchemaRegistry(X509Certificate2? certificate = null)
     {
         _certificate = certificate;
@@ -82,8 +83,10 @@ public sealed class TestSchemaRegistry : IAsyncDisposable
         Volatile.Write(ref _failures, count);
     }
 
+    /// <summary>How many times <paramref name="request"/> ("METHOD /path") was received.</summary>
     public int Count(string request) => Requests.TryGetValue(request, out int n) ? n : 0;
 
+    /// <summary>Stops listening, releases hanging requests and closes every connection.</summary>
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
