@@ -72,12 +72,10 @@ internal sealed class BatchProcessor(int index, KafkaHandlerDescriptor descripto
                 return;
             }
 
-            // The call's context describes the batch's last record.
-            ref var last = ref records[taken - 1].Slot;
             var attempt = 1;
             while (true)
             {
-                context.Set(partition.Topic, partition.Partition, last.Offset, last.Timestamp, last.Headers, records[taken - 1].Chunk.KeyMemory(last), Engine.GroupId);
+                SetLast(context, partition, records[taken - 1]);
                 EnterHandler();
                 Exception? failure = null;
                 try
@@ -112,5 +110,12 @@ internal sealed class BatchProcessor(int index, KafkaHandlerDescriptor descripto
             else PartitionRun.Release(records.AsSpan(0, taken));
             run.Finish();
         }
+    }
+
+    /// <summary>The call's context describes the batch's last record.</summary>
+    private void SetLast(MessageContext context, TopicPartition partition, RecordRef last)
+    {
+        ref var s = ref last.Slot;
+        context.Set(partition.Topic, partition.Partition, s.Offset, s.Timestamp, s.Headers, last.Chunk.KeyMemory(s), Engine.GroupId);
     }
 }

@@ -1,0 +1,450 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TypedKafka.Hosting.Engine;
+
+namespace TypedKafka.Hosting;
+
+/// <summary>
+/// Runs the handlers of one consumer group: one <see cref="KafkaConsumer{TKey, TValue}"/> subscribed to the group's
+/// topics, polled by one loop that never waits for a handler. Each fetched record is copied into an engine-owned chunk,
+/// tracked in its partition's offset windows and queued to the processors of its topic, whose workers run the handlers
+/// in parallel under each handler's ordering. Commits carry, per partition, the lowest offset not yet completed.
+/// </summary>
+/// <remarks>
+/// <para>The poll loop (<see cref="RunAsync"/>) owns <c>_runs</c> and the consumer; the rebalance listener callbacks run
+/// on it too (inside <c>PollBatchAsync</c>). Workers touch only their <see cref="PartitionRun"/> and processors, plus the
+/// consumer's thread-safe <c>Resume</c>. <c>_runsGate</c> only makes <c>_runs</c> readable by status snapshots.</para>
+/// <para>Backpressure: a partition is paused (poll loop) when the group holds <see cref="TypedKafkaOptions.MaxInFlightRecords"/>
+/// or more and the partition at least its fair share (the maximum ÷ the assigned partitions), or when it alone holds the
+/// maximum; it is resumed (by whichever thread completes its records, or the poll loop) once it holds less than its
+/// share. A partition stuck behind a failing record therefore stays paused while the others go on.</para>
+/// </remarks>
+internal sealed class GroupEngine : IConsumerRebalanceListener
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly HandlerPlan.Group _group;
+    private readonly TypedKafkaOptions _options;
+    private readonly TypedKafkaReadiness _readiness;
+    private readonly ILogger _log;
+    private readonly int _restarts;
+    private readonly Dictionary<string, RouteProcessors> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<TopicPartition, PartitionRun> _runs = [];
+    private readonly object _runsGate = new();
+    private readonly ConcurrentDictionary<PartitionRun, byte> _paused = new();
+    private readonly ConcurrentDictionary<(TopicPartition Partition, long Offset), TypedKafkaReadiness.FailingRecord> _failing = new();
+    private int _inFlight;
+    private int _share;
+    private Exception? _fatal;
+    private KafkaConsumer<Ignore, Ignore>? _consumer;
+    private volatile bool _closing;
+
+    public GroupEngine(HandlerPlan.Group group, TypedKafkaOptions options, IServiceProvider services, TypedKafkaReadiness readiness, ILogger log, int restarts = 0)
+    {
+        _group = group;
+        _options = options;
+        Services = services;
+        _readiness = readiness;
+        _log = log;
+        _restarts = restarts;
+        _share = options.MaxInFlightRecords;
+        foreach (var (topic, route) in group.Routes)
+        {
+            var processors = new List<Processor>();
+            if (route.Invoker is { } invoker)
+                processors.Add(new RecordProcessor(processors.Count, route.RecordHandlerNames, route.Ordering, route.MaxConcurrency, this, invoker, route.OnDeserializationError));
+            foreach (var batch in route.BatchHandlers)
+                processors.Add(new BatchProcessor(processors.Count, batch, batch.MaxConcurrency > 0 ? batch.MaxConcurrency : int.MaxValue, this, route.OnDeserializationError));
+            _routes[topic] = new RouteProcessors(topic, processors);
+        }
+    }
+
+    public string GroupId => _group.GroupId;
+
+    public IServiceProvider Services { get; }
+
+    /// <summary>The processors of each topic (tests read their peak concurrency).</summary>
+    public IReadOnlyDictionary<string, RouteProcessors> Routes => _routes;
+
+    /// <summary>Records fetched and not yet committable, over every partition.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public bool HasPaused => !_paused.IsEmpty;
+
+    /// <summary>Runs the group until <paramref name="stopping"/> fires (returns null) or a fatal error (returns it), then
+    /// drains, commits and leaves the group.</summary>
+    public async Task<Exception?> RunAsync(CancellationToken stopping)
+    {
+        _readiness.Report(new(GroupId, false, [], null));
+        _readiness.Live(GroupId, Snapshot);
+        var consumerOptions = _options.Consumer.Clone();
+        consumerOptions.GroupId = GroupId;
+        consumerOptions.EnableAutoCommit = false;
+        consumerOptions.Topics = [];
+        consumerOptions.LoggerFactory ??= Services.GetService<ILoggerFactory>();
+        Exception? fatal = null;
+        var consumer = new KafkaConsumer<Ignore, Ignore>(consumerOptions);
+        _consumer = consumer;
+        try
+        {
+            consumer.Subscribe(_routes.Keys, this);
+            Log.Subscribed(_log, GroupId, string.Join(", ", _routes.Keys));
+            var lastCommit = Stopwatch.GetTimestamp();
+            while (!stopping.IsCancellationRequested)
+            {
+                if (Volatile.Read(ref _fatal) is { } failed)
+                {
+                    fatal = failed;
+                    break;
+                }
+                ConsumerBatch? batch;
+                try
+                {
+                    batch = await consumer.PollBatchAsync(PollTimeout, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                if (batch is not null) Ingest(batch);
+                if (!_paused.IsEmpty) ResumeDrained();
+                if (Stopwatch.GetElapsedTime(lastCommit) >= _options.CommitInterval)
+                {
+                    CommitInBackground();
+                    lastCommit = Stopwatch.GetTimestamp();
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            fatal = e;
+        }
+        try
+        {
+            await ShutDownAsync(consumer).ConfigureAwait(false);
+        }
+        finally
+        {
+            _readiness.Live(GroupId, null);
+            _readiness.Report(new(GroupId, false, [], fatal));
+            Log.Stopped(_log, GroupId);
+        }
+        return fatal;
+    }
+
+    // ------------------------------------------------------------------ records in
+
+    private void Ingest(ConsumerBatch batch)
+    {
+        var partition = batch.Partition;
+        if (!_runs.TryGetValue(partition, out var run))
+        {
+            if (!_routes.TryGetValue(partition.Topic, out var route)) return;
+            run = AddRun(partition, route);
+        }
+        if (run.Draining) return;
+        var chunk = RecordChunk.Rent(run);
+        while (batch.TryReadNext(out var record))
+        {
+            if (chunk.TryAppend(record)) continue;
+            Dispatch(run, chunk);
+            chunk = RecordChunk.Rent(run);
+            chunk.TryAppend(record); // an empty chunk grows to any record
+        }
+        if (chunk.Count > 0) Dispatch(run, chunk);
+        else chunk.Discard();
+        run.Advance(batch.Position);
+        if (run.PauseIf(ShouldPause, Pause)) _paused[run] = 0;
+    }
+
+    private static void Dispatch(PartitionRun run, RecordChunk chunk)
+    {
+        var processors = run.Route.Processors;
+        chunk.Seal(processors.Count);
+        run.Track(chunk);
+        foreach (var processor in processors) processor.Enqueue(run, chunk);
+    }
+
+    private PartitionRun AddRun(TopicPartition partition, RouteProcessors route)
+    {
+        var run = new PartitionRun(partition, route, this);
+        lock (_runsGate)
+        {
+            _runs[partition] = run;
+            _share = Math.Max(1, _options.MaxInFlightRecords / _runs.Count);
+        }
+        return run;
+    }
+
+    private void RemoveRuns(IEnumerable<PartitionRun> runs)
+    {
+        lock (_runsGate)
+        {
+            foreach (var run in runs)
+            {
+                if (_runs.TryGetValue(run.Partition, out var current) && current == run) _runs.Remove(run.Partition);
+                _paused.TryRemove(run, out _);
+                run.Forget();
+                foreach (var key in _failing.Keys.Where(k => k.Partition == run.Partition).ToList()) _failing.TryRemove(key, out _);
+            }
+            _share = Math.Max(1, _options.MaxInFlightRecords / Math.Max(1, _runs.Count));
+        }
+    }
+
+    // ------------------------------------------------------------------ backpressure
+
+    public void AddInFlight(int delta)
+    {
+        if (delta != 0) Interlocked.Add(ref _inFlight, delta);
+    }
+
+    private bool ShouldPause(PartitionRun run) =>
+        run.InFlight >= _options.MaxInFlightRecords || (InFlight >= _options.MaxInFlightRecords && run.InFlight >= Volatile.Read(ref _share));
+
+    private bool MayResume(PartitionRun run) => run.InFlight < Volatile.Read(ref _share);
+
+    private void Pause(TopicPartition partition)
+    {
+        _consumer!.Pause(partition);
+        Log.Paused(_log, GroupId, partition, _runs.TryGetValue(partition, out var run) ? run.InFlight : 0, InFlight);
+    }
+
+    private void Resume(TopicPartition partition)
+    {
+        try
+        {
+            _consumer?.Resume(partition);
+            Log.Resumed(_log, GroupId, partition, InFlight);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            // Closed, or revoked meanwhile: nothing to resume.
+        }
+    }
+
+    /// <summary>Resumes every paused partition that drained below its share (any thread).</summary>
+    public void ResumeDrained()
+    {
+        foreach (var run in _paused.Keys)
+        {
+            if (run.ResumeIf(MayResume, Resume)) _paused.TryRemove(run, out _);
+        }
+    }
+
+    // ------------------------------------------------------------------ failures (called by workers)
+
+    /// <summary>Backoff before the next call of a failing record; false when the run stopped meanwhile (the record
+    /// stays unfinished).</summary>
+    public async ValueTask<bool> RetryPauseAsync(PartitionRun run, long offset, int attempt, string handler, Exception error)
+    {
+        var key = (run.Partition, offset);
+        _failing.AddOrUpdate(key,
+            static (k, a) => new TypedKafkaReadiness.FailingRecord(k.Partition, k.Offset, DateTimeOffset.UtcNow, a.attempt, a.error.Message),
+            static (_, old, a) => old with { Attempts = a.attempt, Error = a.error.Message },
+            (attempt, error));
+        var pause = Backoff(attempt);
+        Log.HandlerFailed(_log, error, handler, run.Partition.Topic, run.Partition.Partition, offset, GroupId, attempt, pause.TotalMilliseconds);
+        try
+        {
+            await Task.Delay(pause, run.StopToken).ConfigureAwait(false);
+            return !run.Draining;
+        }
+        catch (OperationCanceledException)
+        {
+            _failing.TryRemove(key, out _);
+            return false;
+        }
+    }
+
+    public void Recovered(TopicPartition partition, long offset, int attempts)
+    {
+        _failing.TryRemove((partition, offset), out _);
+        Log.Recovered(_log, partition.Topic, partition.Partition, offset, GroupId, attempts);
+    }
+
+    public void Abandoned(TopicPartition partition, long offset)
+    {
+        _failing.TryRemove((partition, offset), out _);
+        Log.Abandoned(_log, partition.Topic, partition.Partition, offset, GroupId);
+    }
+
+    /// <summary>A record that cannot be deserialized: true when it is skipped (completed), false when the group stops before it.</summary>
+    public bool Undeserializable(DeserializationErrorPolicy policy, RecordDeserializationException error)
+    {
+        if (policy == DeserializationErrorPolicy.Skip)
+        {
+            Log.Skipped(_log, error.Topic, error.Partition, error.Offset, GroupId, error.Message);
+            return true;
+        }
+        Fatal(new KafkaException(
+            $"{error.Topic}-{error.Partition}@{error.Offset} cannot be deserialized and the handler's OnDeserializationError is Stop: {error.Message}", error));
+        return false;
+    }
+
+    /// <summary>Stops the group (the poll loop notices within its poll timeout).</summary>
+    public void Fatal(Exception error) => Interlocked.CompareExchange(ref _fatal, error, null);
+
+    private TimeSpan Backoff(int failures) =>
+        TimeSpan.FromMilliseconds(Math.Min(_options.HandlerRetryBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20)), _options.MaxHandlerRetryBackoff.TotalMilliseconds));
+
+    // ------------------------------------------------------------------ commits
+
+    /// <summary>Committable offsets of <paramref name="runs"/> that moved since last sent (all of them with <paramref name="all"/>).</summary>
+    private static Dictionary<TopicPartition, OffsetAndMetadata> Committable(IEnumerable<PartitionRun> runs, bool all)
+    {
+        var offsets = new Dictionary<TopicPartition, OffsetAndMetadata>();
+        foreach (var run in runs)
+        {
+            var offset = run.Committable;
+            if (offset < 0 || (!all && offset == run.LastSent)) continue;
+            offsets[run.Partition] = new OffsetAndMetadata(offset);
+            run.LastSent = offset;
+        }
+        return offsets;
+    }
+
+    private void CommitInBackground()
+    {
+        var runs = _runs.Values.ToList();
+        var offsets = Committable(runs, all: false);
+        if (offsets.Count == 0) return;
+        _consumer!.CommitInBackground(offsets, (_, error) =>
+        {
+            if (error is null) return;
+            Log.CommitFailed(_log, GroupId, error.Message);
+            foreach (var run in runs)
+            {
+                if (offsets.TryGetValue(run.Partition, out var sent) && run.LastSent == sent.Offset) run.LastSent = -1;
+            }
+        });
+    }
+
+    /// <summary>Stops starting records of <paramref name="runs"/> and waits for their handlers, at most
+    /// <paramref name="timeout"/>; then cancels the tokens of those still running.</summary>
+    private async Task DrainAsync(IReadOnlyCollection<PartitionRun> runs, TimeSpan timeout)
+    {
+        if (runs.Count == 0) return;
+        var drained = Task.WhenAll(runs.Select(r => r.DrainAsync()));
+        if (await Task.WhenAny(drained, Task.Delay(timeout)).ConfigureAwait(false) == drained) return;
+        Log.DrainTimedOut(_log, GroupId, string.Join(", ", runs.Select(r => r.Partition)), timeout.TotalMilliseconds);
+        foreach (var run in runs) run.CancelHandlers();
+        await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+    }
+
+    private async Task ShutDownAsync(KafkaConsumer<Ignore, Ignore> consumer)
+    {
+        var deadline = Stopwatch.GetTimestamp();
+        var timeout = _options.ShutdownTimeout;
+        TimeSpan Remaining() => timeout - Stopwatch.GetElapsedTime(deadline);
+        try
+        {
+            List<PartitionRun> runs;
+            lock (_runsGate) runs = [.. _runs.Values];
+            // Stop fetching, let in-flight handlers finish (a reserve of the timeout is kept for the commit and the leave).
+            foreach (var run in runs)
+            {
+                if (run.Paused) continue;
+                try
+                {
+                    consumer.Pause(run.Partition);
+                }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+                {
+                }
+            }
+            var reserve = TimeSpan.FromTicks(Math.Min(timeout.Ticks / 4, TimeSpan.FromSeconds(5).Ticks));
+            await DrainAsync(runs, timeout - reserve).ConfigureAwait(false);
+            var offsets = Committable(runs, all: true);
+            if (offsets.Count > 0)
+            {
+                using var commitTimeout = new CancellationTokenSource(Max(Remaining(), TimeSpan.FromSeconds(1)));
+                try
+                {
+                    await consumer.CommitAsync(offsets, commitTimeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is KafkaException or OperationCanceledException)
+                {
+                    Log.FinalCommitFailed(_log, GroupId, e.Message);
+                }
+            }
+            RemoveRuns(runs);
+        }
+        finally
+        {
+            // The revocation the close triggers finds nothing left to commit (it would reach a closing coordinator).
+            _closing = true;
+            await consumer.CloseAsync(autoCommit: false, Max(Remaining(), TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+            _consumer = null;
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    // ------------------------------------------------------------------ rebalance listener (poll loop)
+
+    public async ValueTask OnPartitionsRevokedAsync(IReadOnlyCollection<TopicPartition> revoked, CancellationToken cancellationToken)
+    {
+        var runs = revoked.Select(p => _runs.GetValueOrDefault(p)).OfType<PartitionRun>().ToList();
+        if (_closing || runs.Count == 0)
+        {
+            RemoveRuns(runs);
+            Report();
+            return;
+        }
+        await DrainAsync(runs, _options.ShutdownTimeout).ConfigureAwait(false);
+        var offsets = Committable(runs, all: true);
+        if (offsets.Count > 0 && _consumer is { } consumer)
+        {
+            try
+            {
+                await consumer.CommitAsync(offsets, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is KafkaException or OperationCanceledException)
+            {
+                Log.RevocationCommitFailed(_log, string.Join(", ", revoked), GroupId, e.Message);
+            }
+        }
+        RemoveRuns(runs);
+        Report();
+    }
+
+    public ValueTask OnPartitionsAssignedAsync(IReadOnlyCollection<TopicPartition> assigned, CancellationToken cancellationToken)
+    {
+        foreach (var partition in assigned)
+        {
+            if (_routes.TryGetValue(partition.Topic, out var route)) AddRun(partition, route);
+        }
+        Report();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnPartitionsLostAsync(IReadOnlyCollection<TopicPartition> lost, CancellationToken cancellationToken)
+    {
+        // Another member may own them already: cancel their handlers and commit nothing for them.
+        var runs = lost.Select(p => _runs.GetValueOrDefault(p)).OfType<PartitionRun>().ToList();
+        foreach (var run in runs)
+        {
+            run.CancelHandlers();
+            _ = run.DrainAsync();
+        }
+        RemoveRuns(runs);
+        Report();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Report() => _readiness.Report(new(GroupId, true, _consumer?.Assignment ?? new HashSet<TopicPartition>(), null) { Restarts = _restarts });
+
+    private TypedKafkaReadiness.GroupStatus Snapshot(TypedKafkaReadiness.GroupStatus reported) => reported with
+    {
+        RecordsInFlight = InFlight,
+        Paused = [.. _paused.Keys.Select(r => r.Partition)],
+        OldestFailing = _failing.Values.OrderBy(f => f.Since).FirstOrDefault(),
+        Restarts = _restarts,
+    };
+}
+
+/// <summary>The processors of one topic: the record handlers' (first, when there are any), then one per batch handler.
+/// Each has its own offset window in every partition run of the topic.</summary>
+internal sealed record RouteProcessors(string Topic, IReadOnlyList<Processor> Processors);
