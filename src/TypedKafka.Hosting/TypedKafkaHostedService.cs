@@ -130,7 +130,8 @@ internal static class HandlerPlan
 {
     public sealed record Group(string GroupId, string? CatalogGroup, IReadOnlyDictionary<string, TopicRoute> Routes);
 
-    /// <exception cref="InvalidOperationException">Handlers name no group and <see cref="TypedKafkaOptions.GroupId"/> is not set.</exception>
+    /// <exception cref="InvalidOperationException">Handlers name no group, <see cref="TypedKafkaOptions.GroupId"/> is not set
+    /// and <see cref="TypedKafkaOptions.Groups"/> is empty.</exception>
     /// <exception cref="ArgumentException">A handler's attribute has a bad Ordering, MaxConcurrency, MaxBatchSize or
     /// MaxBatchWaitMs, or the record handlers of one topic disagree on their ordering.</exception>
     public static IReadOnlyList<Group> Build(IReadOnlyList<KafkaHandlerCatalog> catalogs, TypedKafkaOptions options)
@@ -140,8 +141,11 @@ internal static class HandlerPlan
         var groups = new List<(string GroupId, string? CatalogGroup, KafkaHandlerCatalog Catalog, KafkaHandlerDescriptor Handler)>();
         foreach (var (catalog, handler) in handlers)
         {
-            var groupId = handler.GroupId ?? options.GroupId ?? options.Consumer.GroupId
-                ?? throw new InvalidOperationException(
+            var groupId = handler.GroupId ?? options.GroupId ?? options.Consumer.GroupId;
+            // With a Groups filter, handlers of an unnamed default group cannot be among the groups asked for.
+            if (groupId is null && options.Groups.Count > 0) continue;
+            if (groupId is null)
+                throw new InvalidOperationException(
                     $"Handlers without a GroupId ({string.Join(", ", handlers.Where(h => h.Handler.GroupId is null).Select(h => h.Handler.DisplayName).Distinct())}) need TypedKafka:GroupId to be set.");
             groups.Add((groupId, handler.GroupId, catalog, handler));
         }
