@@ -73,6 +73,21 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
 
     public bool HasPaused => !_paused.IsEmpty;
 
+    /// <summary>The most records in flight seen at once (tests of backpressure).</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
+    /// <summary>Shutdown began: no record starts any more.</summary>
+    public bool ShuttingDown { get; private set; }
+
+    /// <summary>Partitions this engine saw revoked and lost (tests that a member stayed in its group).</summary>
+    public int Revocations => Volatile.Read(ref _revocations);
+
+    public int Losses => Volatile.Read(ref _losses);
+
+    private int _peakInFlight;
+    private int _revocations;
+    private int _losses;
+
     /// <summary>Runs the group until <paramref name="stopping"/> fires (returns null) or a fatal error (returns it), then
     /// drains, commits and leaves the group.</summary>
     public async Task<Exception?> RunAsync(CancellationToken stopping)
@@ -197,7 +212,15 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
 
     public void AddInFlight(int delta)
     {
-        if (delta != 0) Interlocked.Add(ref _inFlight, delta);
+        if (delta == 0) return;
+        var now = Interlocked.Add(ref _inFlight, delta);
+        var peak = Volatile.Read(ref _peakInFlight);
+        while (now > peak)
+        {
+            var seen = Interlocked.CompareExchange(ref _peakInFlight, now, peak);
+            if (seen == peak) break;
+            peak = seen;
+        }
     }
 
     private bool ShouldPause(PartitionRun run) =>
@@ -335,6 +358,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
 
     private async Task ShutDownAsync(KafkaConsumer<Ignore, Ignore> consumer)
     {
+        ShuttingDown = true;
         var deadline = Stopwatch.GetTimestamp();
         var timeout = _options.ShutdownTimeout;
         TimeSpan Remaining() => timeout - Stopwatch.GetElapsedTime(deadline);
@@ -387,6 +411,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     public async ValueTask OnPartitionsRevokedAsync(IReadOnlyCollection<TopicPartition> revoked, CancellationToken cancellationToken)
     {
         var runs = revoked.Select(p => _runs.GetValueOrDefault(p)).OfType<PartitionRun>().ToList();
+        Interlocked.Add(ref _revocations, revoked.Count);
         if (_closing || runs.Count == 0)
         {
             RemoveRuns(runs);
@@ -424,6 +449,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     {
         // Another member may own them already: cancel their handlers and commit nothing for them.
         var runs = lost.Select(p => _runs.GetValueOrDefault(p)).OfType<PartitionRun>().ToList();
+        Interlocked.Add(ref _losses, lost.Count);
         foreach (var run in runs)
         {
             run.CancelHandlers();

@@ -60,20 +60,19 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
         }
         foreach (var group in plan)
         {
-            _groups.Add(Task.Run(() => RunGroupAsync(group), CancellationToken.None));
+            var engine = NewEngine(group, restarts: 0);
+            _groups.Add(Task.Run(() => RunGroupAsync(group, engine), CancellationToken.None));
         }
         return Task.CompletedTask;
     }
 
     /// <summary>Runs one group until the host stops; after a fatal error stops the host or rebuilds the group.</summary>
-    private async Task RunGroupAsync(HandlerPlan.Group group)
+    private async Task RunGroupAsync(HandlerPlan.Group group, GroupEngine engine)
     {
         var restarts = 0;
         var backoff = _options.RestartBackoff;
         while (true)
         {
-            var engine = new GroupEngine(group, _options, _services, _readiness, _log, restarts);
-            lock (_engines) _engines[group.GroupId] = engine;
             Exception? fatal;
             try
             {
@@ -101,7 +100,15 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
                 return;
             }
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
+            engine = NewEngine(group, restarts);
         }
+    }
+
+    private GroupEngine NewEngine(HandlerPlan.Group group, int restarts)
+    {
+        var engine = new GroupEngine(group, _options, _services, _readiness, _log, restarts);
+        lock (_engines) _engines[group.GroupId] = engine;
+        return engine;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
