@@ -41,7 +41,7 @@ try
     using var producer = NativeProducer.Create(bootstrap);
     var clock = Stopwatch.StartNew();
     await producer.ProduceAsync("orders", Enumerable.Range(0, count).Select(i => new TestRecord(
-        Encoding.UTF8.GetBytes($"order-{i}"),
+        Encoding.UTF8.GetBytes($"customer-{i % 13}"), // the key: orders of one customer stay in order (Key ordering)
         Encoding.UTF8.GetBytes($$"""{"Id":{{i}},"Sku":"ABC-{{i % 97:00000}}","Qty":{{1 + i % 5}},"Price":{{10 + i % 7}}.25}"""))), ct);
     await producer.ProduceAsync("payments", Enumerable.Range(0, count).Select(i => new TestRecord(null, AvroPayment(i, $"customer-{i % 13}", 1_000 + i))), ct);
     await producer.ProduceAsync("shipments", Enumerable.Range(0, count).Select(i =>
@@ -66,7 +66,7 @@ try
     while (tally.Total < 3L * count && !ct.IsCancellationRequested) await Task.Delay(50, ct);
     Console.WriteLine($"Handled {tally.Orders} orders, {tally.Payments} payments ({tally.RevenueCents / 100m:0.00} in total) " +
                       $"and {tally.Shipments} shipments ({tally.Parcels} parcels) in {clock.ElapsedMilliseconds} ms.");
-    await host.StopAsync(ct); // finishes the record in hand, commits, leaves the groups
+    await host.StopAsync(ct); // stops fetching, lets the handlers in flight finish, commits, leaves the groups
 
     // 3. The committed offsets, read back with a plain KafkaConsumer.
     foreach (var (group, topic) in new[] { ("sample", "orders"), ("sample", "payments"), ("logistics", "shipments") })

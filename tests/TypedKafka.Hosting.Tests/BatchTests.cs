@@ -83,8 +83,9 @@ public sealed class BatchTests
             using var host = BuildHost(cluster, "g-batch", probe);
             await host.StartAsync(cts.Token);
             await Eventually.TrueAsync(() => Volatile.Read(ref attempts) >= 3, Patience, "three failed attempts", cts.Token);
-            // Failing: nothing of the batch is committed (commits run every 100 ms meanwhile).
-            Assert.Null(await CommittedAsync(cluster, "g-batch", new("batches", 0), cts.Token));
+            // Failing: nothing of the batch is committed (commits run every 100 ms meanwhile; offset 0, the batch's
+            // first record, is the most that may be).
+            Assert.True(await CommittedAsync(cluster, "g-batch", new("batches", 0), cts.Token) is null or 0);
             Volatile.Write(ref failing, false);
             await Eventually.TrueAsync(() => probe.Batches.Count >= 1, Patience, "the batch to succeed", cts.Token);
             await Eventually.TrueAsync(async () => await CommittedAsync(cluster, "g-batch", new("batches", 0), cts.Token) == 10, Patience, "the batch to be committed", cts.Token);
