@@ -76,7 +76,6 @@ internal sealed class BatchProcessor(int index, KafkaHandlerDescriptor descripto
             while (true)
             {
                 SetLast(context, partition, records[taken - 1]);
-                EnterHandler();
                 Exception? failure = null;
                 try
                 {
@@ -86,7 +85,6 @@ internal sealed class BatchProcessor(int index, KafkaHandlerDescriptor descripto
                 {
                     failure = e;
                 }
-                ExitHandler();
                 await slot.Scope.EndAsync().ConfigureAwait(false);
                 if (failure is null)
                 {

@@ -30,8 +30,7 @@ internal abstract class Processor
     private int _active;
     private int _busy;
     private int _sharedPending;
-    private int _running;
-    private int _peakRunning;
+    private int _peakBusy;
 
     protected Processor(int index, string name, KafkaOrdering ordering, int maxConcurrency, GroupEngine engine)
     {
@@ -57,10 +56,11 @@ internal abstract class Processor
 
     public IServiceProvider Services => Engine.Services;
 
-    /// <summary>Handler calls running now, and the most seen at once (for status and tests).</summary>
-    public int Running => Volatile.Read(ref _running);
+    /// <summary>Workers holding records now (each runs one handler call at a time), and the most seen at once (status
+    /// and tests). Counted under the gate a worker takes anyway, so the hot path pays no extra atomic operation.</summary>
+    public int Running => Volatile.Read(ref _busy);
 
-    public int PeakRunning => Volatile.Read(ref _peakRunning);
+    public int PeakRunning => Volatile.Read(ref _peakBusy);
 
     /// <summary>Queues the chunk's records (poll loop).</summary>
     public void Enqueue(PartitionRun run, RecordChunk chunk)
@@ -196,7 +196,7 @@ internal abstract class Processor
                 ? Math.Clamp(lane.Pending.Count / Math.Max(1, MaxConcurrency), 1, 64)
                 : _ready.Count > 0 && _active >= MaxConcurrency ? FairQuantum : QuantumLimit;
             taken = TakeLocked(lane, slot.Records, 0, quantum);
-            _busy++;
+            if (++_busy > _peakBusy) _peakBusy = _busy;
             if (_shared)
             {
                 if (lane.Pending.Count > 0)
@@ -260,20 +260,6 @@ internal abstract class Processor
     /// <summary>Handles <paramref name="taken"/> records of <paramref name="lane"/> (in <c>slot.Records</c>): completes or
     /// releases every one of them. Never throws for a handler failure.</summary>
     protected abstract ValueTask RunAsync(Lane lane, WorkerSlot slot, int taken);
-
-    protected void EnterHandler()
-    {
-        var running = Interlocked.Increment(ref _running);
-        var peak = Volatile.Read(ref _peakRunning);
-        while (running > peak)
-        {
-            var seen = Interlocked.CompareExchange(ref _peakRunning, running, peak);
-            if (seen == peak) break;
-            peak = seen;
-        }
-    }
-
-    protected void ExitHandler() => Interlocked.Decrement(ref _running);
 
     public override string ToString() => $"{Name} ({Ordering}, at most {MaxConcurrency})";
 }

@@ -24,7 +24,6 @@ internal sealed class RecordProcessor(int index, string name, KafkaOrdering orde
             for (; i < taken; i++)
             {
                 if (run.Draining) break;
-                EnterHandler();
                 ValueTask pending;
                 Exception? error = null;
                 try
@@ -39,7 +38,6 @@ internal sealed class RecordProcessor(int index, string name, KafkaOrdering orde
                 if (error is null && pending.IsCompletedSuccessfully)
                 {
                     pending.GetAwaiter().GetResult();
-                    ExitHandler();
                     var end = slot.Scope.EndAsync();
                     if (!end.IsCompletedSuccessfully) await end.ConfigureAwait(false);
                     continue;
@@ -81,31 +79,26 @@ internal sealed class RecordProcessor(int index, string name, KafkaOrdering orde
             {
                 if (error is not null) ExceptionDispatchInfo.Throw(error);
                 await pending.ConfigureAwait(false);
-                ExitHandler();
                 await slot.Scope.EndAsync().ConfigureAwait(false);
                 if (attempt > 1) Engine.Recovered(run.Partition, offset, attempt);
                 return true;
             }
             catch (RecordDeserializationException e)
             {
-                ExitHandler();
                 await slot.Scope.EndAsync().ConfigureAwait(false);
                 return Engine.Undeserializable(policy, e);
             }
             catch (OperationCanceledException) when (run.HandlerToken.IsCancellationRequested)
             {
-                ExitHandler();
                 await slot.Scope.EndAsync().ConfigureAwait(false);
                 Engine.Abandoned(run.Partition, offset);
                 return false;
             }
             catch (Exception e)
             {
-                ExitHandler();
                 await slot.Scope.EndAsync().ConfigureAwait(false);
                 if (!await Engine.RetryPauseAsync(run, offset, attempt, Name, e).ConfigureAwait(false)) return false;
                 attempt++;
-                EnterHandler();
                 error = null;
                 try
                 {
