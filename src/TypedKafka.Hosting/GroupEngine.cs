@@ -16,10 +16,12 @@ namespace TypedKafka.Hosting;
 /// <para>The poll loop (<see cref="RunAsync"/>) owns <c>_runs</c> and the consumer; the rebalance listener callbacks run
 /// on it too (inside <c>PollBatchAsync</c>). Workers touch only their <see cref="PartitionRun"/> and processors, plus the
 /// consumer's thread-safe <c>Resume</c>. <c>_runsGate</c> only makes <c>_runs</c> readable by status snapshots.</para>
-/// <para>Backpressure: a partition is paused (poll loop) when the group holds <see cref="TypedKafkaOptions.MaxInFlightRecords"/>
-/// or more and the partition at least its fair share (the maximum ÷ the assigned partitions), or when it alone holds the
-/// maximum; it is resumed (by whichever thread completes its records, or the poll loop) once it holds less than its
-/// share. A partition stuck behind a failing record therefore stays paused while the others go on.</para>
+/// <para>Backpressure: the poll loop copies a partition's records only while the group holds fewer than
+/// <see cref="TypedKafkaOptions.MaxInFlightRecords"/> and the partition fewer than its cap (half the maximum when several
+/// partitions are assigned); at the first record over budget it rewinds the batch (the consumer keeps the rest) and
+/// pauses the partition. Whichever thread completes records resumes paused partitions once they are under their cap and
+/// the group is down to three quarters of the maximum. A partition stuck behind a failing record therefore stays paused
+/// while the others go on.</para>
 /// </remarks>
 internal sealed class GroupEngine : IConsumerRebalanceListener
 {
@@ -40,6 +42,10 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     private Exception? _fatal;
     private KafkaConsumer<Ignore, Ignore>? _consumer;
     private volatile bool _closing;
+    private readonly Func<PartitionRun, bool> _shouldPause;
+    private readonly Action<TopicPartition> _pause;
+    private readonly Func<PartitionRun, bool> _mayResume;
+    private readonly Action<TopicPartition> _resume;
 
     public GroupEngine(HandlerPlan.Group group, TypedKafkaOptions options, IServiceProvider services, TypedKafkaReadiness readiness, ILogger log, int restarts = 0)
     {
@@ -50,6 +56,10 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         _log = log;
         _restarts = restarts;
         _share = options.MaxInFlightRecords;
+        _shouldPause = ShouldPause;
+        _pause = Pause;
+        _mayResume = MayResume;
+        _resume = Resume;
         foreach (var (topic, route) in group.Routes)
         {
             var processors = new List<Processor>();
@@ -160,9 +170,21 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
             run = AddRun(partition, route);
         }
         if (run.Draining) return;
+        // Backpressure: copy only what the budget allows (the group's headroom, and at most half of it for one
+        // partition when there are several, so a stuck partition leaves room to the others); the rest stays buffered
+        // in the consumer (rewound, then paused) until the partition is resumed.
+        var budget = Math.Min(_options.MaxInFlightRecords - InFlight, PartitionCap - run.InFlight);
         var chunk = RecordChunk.Rent(run);
+        var full = false;
         while (batch.TryReadNext(out var record))
         {
+            if (budget <= 0)
+            {
+                batch.Rewind(record.Offset);
+                full = true;
+                break;
+            }
+            budget--;
             if (chunk.TryAppend(record)) continue;
             Dispatch(run, chunk);
             chunk = RecordChunk.Rent(run);
@@ -170,9 +192,12 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         }
         if (chunk.Count > 0) Dispatch(run, chunk);
         else chunk.Discard();
-        run.Advance(batch.Position);
-        if (run.PauseIf(ShouldPause, Pause)) _paused[run] = 0;
+        if (!full) run.Advance(batch.Position);
+        else if (run.PauseIf(_shouldPause, _pause)) _paused[run] = 0;
     }
+
+    /// <summary>The most one partition may hold: half the maximum when several partitions are assigned.</summary>
+    private int PartitionCap => Volatile.Read(ref _share);
 
     private static void Dispatch(PartitionRun run, RecordChunk chunk)
     {
@@ -188,7 +213,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         lock (_runsGate)
         {
             _runs[partition] = run;
-            _share = Math.Max(1, _options.MaxInFlightRecords / _runs.Count);
+            _share = PartitionCapFor(_runs.Count);
         }
         return run;
     }
@@ -204,7 +229,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
                 run.Forget();
                 foreach (var key in _failing.Keys.Where(k => k.Partition == run.Partition).ToList()) _failing.TryRemove(key, out _);
             }
-            _share = Math.Max(1, _options.MaxInFlightRecords / Math.Max(1, _runs.Count));
+            _share = PartitionCapFor(_runs.Count);
         }
     }
 
@@ -223,10 +248,14 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         }
     }
 
-    private bool ShouldPause(PartitionRun run) =>
-        run.InFlight >= _options.MaxInFlightRecords || (InFlight >= _options.MaxInFlightRecords && run.InFlight >= Volatile.Read(ref _share));
+    private int PartitionCapFor(int partitions) => partitions > 1 ? Math.Max(1, _options.MaxInFlightRecords / 2) : _options.MaxInFlightRecords;
 
-    private bool MayResume(PartitionRun run) => run.InFlight < Volatile.Read(ref _share);
+    /// <summary>Ingest pauses a partition only when its budget ran out.</summary>
+    private static bool ShouldPause(PartitionRun run) => true;
+
+    /// <summary>Resumed once under its cap and the group is down to three quarters of the maximum (hysteresis: a group
+    /// hovering at the maximum does not pause and resume partitions record by record).</summary>
+    private bool MayResume(PartitionRun run) => run.InFlight < PartitionCap && InFlight <= _options.MaxInFlightRecords - _options.MaxInFlightRecords / 4;
 
     private void Pause(TopicPartition partition)
     {
@@ -252,7 +281,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     {
         foreach (var run in _paused.Keys)
         {
-            if (run.ResumeIf(MayResume, Resume)) _paused.TryRemove(run, out _);
+            if (run.ResumeIf(_mayResume, _resume)) _paused.TryRemove(run, out _);
         }
     }
 

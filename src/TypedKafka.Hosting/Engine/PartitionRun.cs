@@ -32,6 +32,7 @@ internal sealed class PartitionRun
         for (var i = 0; i < _windows.Length; i++) _windows[i] = new OffsetWindow();
         Lanes = new Lane[route.Processors.Count];
         for (var i = 0; i < Lanes.Length; i++) Lanes[i] = new Lane(this, null);
+        KeyLanes = new Dictionary<byte[], Lane>?[route.Processors.Count];
     }
 
     public TopicPartition Partition { get; }
@@ -41,10 +42,8 @@ internal sealed class PartitionRun
     /// <summary>Per processor: the partition's lane (Partition and Unordered ordering, batches) or its null-key lane (Key).</summary>
     public Lane[] Lanes { get; }
 
-    /// <summary>Per processor with Key ordering: the lanes of non-null keys (guarded by that processor's gate).</summary>
-    public Dictionary<byte[], Lane>?[] KeyLanes => _keyLanes ??= new Dictionary<byte[], Lane>?[Route.Processors.Count];
-
-    private Dictionary<byte[], Lane>?[]? _keyLanes;
+    /// <summary>Per processor with Key ordering: the lanes of non-null keys (each slot guarded by that processor's gate).</summary>
+    public Dictionary<byte[], Lane>?[] KeyLanes { get; }
 
     /// <summary>Handlers' token: cancelled when the partition is lost or the shutdown timeout runs out.</summary>
     public CancellationToken HandlerToken => _handlers.Token;
