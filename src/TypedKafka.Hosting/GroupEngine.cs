@@ -16,12 +16,12 @@ namespace TypedKafka.Hosting;
 /// <para>The poll loop (<see cref="RunAsync"/>) owns <c>_runs</c> and the consumer; the rebalance listener callbacks run
 /// on it too (inside <c>PollBatchAsync</c>). Workers touch only their <see cref="PartitionRun"/> and processors, plus the
 /// consumer's thread-safe <c>Resume</c>. <c>_runsGate</c> only makes <c>_runs</c> readable by status snapshots.</para>
-/// <para>Backpressure: the poll loop copies a partition's records only while the group holds fewer than
-/// <see cref="TypedKafkaOptions.MaxInFlightRecords"/> and the partition fewer than its cap (half the maximum when several
-/// partitions are assigned); at the first record over budget it rewinds the batch (the consumer keeps the rest) and
-/// pauses the partition. Whichever thread completes records resumes paused partitions once they are under their cap and
-/// the group is down to three quarters of the maximum. A partition stuck behind a failing record therefore stays paused
-/// while the others go on.</para>
+/// <para>Backpressure (<see cref="Budget"/>): the poll loop copies a partition's records only within its budget (its
+/// fair share of <see cref="TypedKafkaOptions.MaxInFlightRecords"/> always; more from the group's headroom, up to half
+/// the maximum); at the first record over budget it rewinds the batch (the consumer keeps the rest) and pauses the
+/// partition. Whichever thread completes records resumes paused partitions once they are under their share (or under
+/// half the maximum with the group down to three quarters of it). A partition stuck behind a failing record therefore
+/// stays paused while the others go on.</para>
 /// </remarks>
 internal sealed class GroupEngine : IConsumerRebalanceListener
 {
@@ -35,7 +35,8 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     private readonly Dictionary<string, RouteProcessors> _routes = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicPartition, PartitionRun> _runs = [];
     private readonly object _runsGate = new();
-    private readonly ConcurrentDictionary<PartitionRun, byte> _paused = new();
+    /// <summary>Partitions paused for backpressure: copied on write (pauses are rare, reads are on every completion).</summary>
+    private PartitionRun[] _paused = [];
     private readonly ConcurrentDictionary<(TopicPartition Partition, long Offset), TypedKafkaReadiness.FailingRecord> _failing = new();
     private int _inFlight;
     private int _share;
@@ -43,9 +44,10 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     private KafkaConsumer<Ignore, Ignore>? _consumer;
     private volatile bool _closing;
     private readonly Func<PartitionRun, bool> _shouldPause;
-    private readonly Action<TopicPartition> _pause;
+    private readonly Action<PartitionRun> _pause;
     private readonly Func<PartitionRun, bool> _mayResume;
-    private readonly Action<TopicPartition> _resume;
+    private readonly Action<PartitionRun> _resume;
+    private readonly object _pausedGate = new();
 
     public GroupEngine(HandlerPlan.Group group, TypedKafkaOptions options, IServiceProvider services, TypedKafkaReadiness readiness, ILogger log, int restarts = 0)
     {
@@ -81,7 +83,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     /// <summary>Records fetched and not yet committable, over every partition.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    public bool HasPaused => !_paused.IsEmpty;
+    public bool HasPaused => Volatile.Read(ref _paused).Length > 0;
 
     /// <summary>The most records in flight seen at once (tests of backpressure).</summary>
     public int PeakInFlight => Volatile.Read(ref _peakInFlight);
@@ -134,7 +136,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
                     break;
                 }
                 if (batch is not null) Ingest(batch);
-                if (!_paused.IsEmpty) ResumeDrained();
+                if (HasPaused) ResumeDrained();
                 if (Stopwatch.GetElapsedTime(lastCommit) >= _options.CommitInterval)
                 {
                     CommitInBackground();
@@ -170,10 +172,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
             run = AddRun(partition, route);
         }
         if (run.Draining) return;
-        // Backpressure: copy only what the budget allows (the group's headroom, and at most half of it for one
-        // partition when there are several, so a stuck partition leaves room to the others); the rest stays buffered
-        // in the consumer (rewound, then paused) until the partition is resumed.
-        var budget = Math.Min(_options.MaxInFlightRecords - InFlight, PartitionCap - run.InFlight);
+        var budget = Budget(run);
         var chunk = RecordChunk.Rent(run);
         var full = false;
         while (batch.TryReadNext(out var record))
@@ -193,11 +192,32 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         if (chunk.Count > 0) Dispatch(run, chunk);
         else chunk.Discard();
         if (!full) run.Advance(batch.Position);
-        else if (run.PauseIf(_shouldPause, _pause)) _paused[run] = 0;
+        else run.PauseIf(_shouldPause, _pause);
     }
 
-    /// <summary>The most one partition may hold: half the maximum when several partitions are assigned.</summary>
-    private int PartitionCap => Volatile.Read(ref _share);
+    /// <summary>
+    /// How many records of <paramref name="run"/> the poll loop may copy now. Every partition may always hold its fair
+    /// share (the maximum ÷ the assigned partitions), so each has records to work on; beyond it, a partition may use the
+    /// group's headroom left after the other partitions' unused shares are set aside, up to its cap (half the maximum
+    /// with several partitions, so one stuck partition leaves room to the others). The group therefore never holds more
+    /// than <see cref="TypedKafkaOptions.MaxInFlightRecords"/>. The rest stays buffered in the consumer.
+    /// </summary>
+    private int Budget(PartitionRun run)
+    {
+        var max = _options.MaxInFlightRecords;
+        int share, cap, reserve = 0;
+        lock (_runsGate)
+        {
+            share = Math.Max(1, max / Math.Max(1, _runs.Count));
+            cap = _runs.Count > 1 ? Math.Max(share, max / 2) : max;
+            foreach (var other in _runs.Values)
+            {
+                if (other != run) reserve += Math.Max(0, share - other.InFlight);
+            }
+        }
+        var headroom = max - InFlight - reserve;
+        return Math.Min(cap - run.InFlight, Math.Max(share - run.InFlight, headroom));
+    }
 
     private static void Dispatch(PartitionRun run, RecordChunk chunk)
     {
@@ -213,7 +233,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         lock (_runsGate)
         {
             _runs[partition] = run;
-            _share = PartitionCapFor(_runs.Count);
+            _share = Math.Max(1, _options.MaxInFlightRecords / _runs.Count);
         }
         return run;
     }
@@ -225,11 +245,11 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
             foreach (var run in runs)
             {
                 if (_runs.TryGetValue(run.Partition, out var current) && current == run) _runs.Remove(run.Partition);
-                _paused.TryRemove(run, out _);
+                SetPaused(run, false);
                 run.Forget();
                 foreach (var key in _failing.Keys.Where(k => k.Partition == run.Partition).ToList()) _failing.TryRemove(key, out _);
             }
-            _share = PartitionCapFor(_runs.Count);
+            _share = Math.Max(1, _options.MaxInFlightRecords / Math.Max(1, _runs.Count));
         }
     }
 
@@ -248,27 +268,29 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         }
     }
 
-    private int PartitionCapFor(int partitions) => partitions > 1 ? Math.Max(1, _options.MaxInFlightRecords / 2) : _options.MaxInFlightRecords;
-
     /// <summary>Ingest pauses a partition only when its budget ran out.</summary>
     private static bool ShouldPause(PartitionRun run) => true;
 
-    /// <summary>Resumed once under its cap and the group is down to three quarters of the maximum (hysteresis: a group
-    /// hovering at the maximum does not pause and resume partitions record by record).</summary>
-    private bool MayResume(PartitionRun run) => run.InFlight < PartitionCap && InFlight <= _options.MaxInFlightRecords - _options.MaxInFlightRecords / 4;
+    /// <summary>Resumed once under its fair share, or under half the maximum while the group is down to three quarters of
+    /// it (hysteresis: a group hovering at the maximum does not pause and resume partitions record by record).</summary>
+    private bool MayResume(PartitionRun run) =>
+        run.InFlight < Volatile.Read(ref _share)
+        || (run.InFlight < _options.MaxInFlightRecords / 2 && InFlight <= _options.MaxInFlightRecords - _options.MaxInFlightRecords / 4);
 
-    private void Pause(TopicPartition partition)
+    private void Pause(PartitionRun run)
     {
-        _consumer!.Pause(partition);
-        Log.Paused(_log, GroupId, partition, _runs.TryGetValue(partition, out var run) ? run.InFlight : 0, InFlight);
+        _consumer!.Pause(run.Partition);
+        SetPaused(run, true);
+        Log.Paused(_log, GroupId, run.Partition, run.InFlight, InFlight);
     }
 
-    private void Resume(TopicPartition partition)
+    private void Resume(PartitionRun run)
     {
+        SetPaused(run, false);
         try
         {
-            _consumer?.Resume(partition);
-            Log.Resumed(_log, GroupId, partition, InFlight);
+            _consumer?.Resume(run.Partition);
+            Log.Resumed(_log, GroupId, run.Partition, InFlight);
         }
         catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
         {
@@ -276,12 +298,24 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         }
     }
 
-    /// <summary>Resumes every paused partition that drained below its share (any thread).</summary>
+    /// <summary>Keeps <c>_paused</c> in step with the runs' flags: called under the run's gate by Pause/Resume (and at
+    /// removal); <c>_pausedGate</c> is a leaf lock.</summary>
+    private void SetPaused(PartitionRun run, bool paused)
+    {
+        lock (_pausedGate)
+        {
+            var current = _paused;
+            if (paused == current.Contains(run)) return;
+            Volatile.Write(ref _paused, paused ? [.. current, run] : [.. current.Where(r => r != run)]);
+        }
+    }
+
+    /// <summary>Resumes every paused partition that drained below its cap (any thread).</summary>
     public void ResumeDrained()
     {
-        foreach (var run in _paused.Keys)
+        foreach (var run in Volatile.Read(ref _paused))
         {
-            if (run.ResumeIf(_mayResume, _resume)) _paused.TryRemove(run, out _);
+            run.ResumeIf(_mayResume, _resume);
         }
     }
 
@@ -494,7 +528,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     private TypedKafkaReadiness.GroupStatus Snapshot(TypedKafkaReadiness.GroupStatus reported) => reported with
     {
         RecordsInFlight = InFlight,
-        Paused = [.. _paused.Keys.Select(r => r.Partition)],
+        Paused = [.. Volatile.Read(ref _paused).Select(r => r.Partition)],
         OldestFailing = _failing.Values.OrderBy(f => f.Since).FirstOrDefault(),
         Restarts = _restarts,
     };

@@ -164,25 +164,25 @@ internal sealed class PartitionRun
     }
 
     /// <summary>Pauses the partition in the consumer when <paramref name="shouldPause"/> says so (poll loop only).</summary>
-    public bool PauseIf(Func<PartitionRun, bool> shouldPause, Action<TopicPartition> pause)
+    public bool PauseIf(Func<PartitionRun, bool> shouldPause, Action<PartitionRun> pause)
     {
         lock (_gate)
         {
             if (Paused || _draining || !shouldPause(this)) return false;
-            pause(Partition);
+            pause(this);
             Paused = true;
             return true;
         }
     }
 
     /// <summary>Resumes the partition in the consumer when <paramref name="mayResume"/> says so.</summary>
-    public bool ResumeIf(Func<PartitionRun, bool> mayResume, Action<TopicPartition> resume)
+    public bool ResumeIf(Func<PartitionRun, bool> mayResume, Action<PartitionRun> resume)
     {
         lock (_gate)
         {
             if (!Paused || _draining || !mayResume(this)) return false;
             Paused = false;
-            resume(Partition);
+            resume(this);
             return true;
         }
     }
