@@ -39,7 +39,12 @@ internal sealed class RecordChunk
 
     private static readonly ChunkPool Pool = new();
 
+    private static long _bytesHeld;
+
     private int _references;
+
+    /// <summary>Bytes of the arrays held by chunks in use, over the process (benchmarks report its peak).</summary>
+    public static long BytesHeld => Interlocked.Read(ref _bytesHeld);
 
     public byte[] Data = [];
     public int Used;
@@ -53,6 +58,7 @@ internal sealed class RecordChunk
         chunk.Run = run;
         chunk.Data = ArrayPool<byte>.Shared.Rent(InitialBytes);
         chunk.Slots = ArrayPool<RecordSlot>.Shared.Rent(InitialSlots);
+        Interlocked.Add(ref _bytesHeld, chunk.HeldBytes);
         return chunk;
     }
 
@@ -74,6 +80,7 @@ internal sealed class RecordChunk
             var slots = ArrayPool<RecordSlot>.Shared.Rent(Count * 2);
             Slots.AsSpan(0, Count).CopyTo(slots);
             ReturnSlots(Slots, Count);
+            Interlocked.Add(ref _bytesHeld, (slots.Length - Slots.Length) * (long)SlotBytes);
             Slots = slots;
         }
         if (Used + bytes > Data.Length)
@@ -82,6 +89,7 @@ internal sealed class RecordChunk
             var data = ArrayPool<byte>.Shared.Rent(Math.Max(Data.Length * 2, Used + bytes));
             Data.AsSpan(0, Used).CopyTo(data);
             ArrayPool<byte>.Shared.Return(Data);
+            Interlocked.Add(ref _bytesHeld, data.Length - Data.Length);
             Data = data;
         }
         ref var slot = ref Slots[Count++];
@@ -99,6 +107,10 @@ internal sealed class RecordChunk
         return true;
     }
 
+    private static readonly int SlotBytes = Unsafe.SizeOf<RecordSlot>();
+
+    private long HeldBytes => Data.Length + Slots.Length * (long)SlotBytes;
+
     /// <summary>Sets how many releases free the chunk: records × processors.</summary>
     public void Seal(int processors) => Volatile.Write(ref _references, Count * processors);
 
@@ -108,6 +120,7 @@ internal sealed class RecordChunk
         var left = Interlocked.Add(ref _references, -records);
         if (left > 0) return;
         if (left < 0) throw new InvalidOperationException($"A record chunk of {Run.Partition} was released {-left} time(s) too often.");
+        Interlocked.Add(ref _bytesHeld, -HeldBytes);
         ArrayPool<byte>.Shared.Return(Data);
         ReturnSlots(Slots, Count);
         Data = [];
