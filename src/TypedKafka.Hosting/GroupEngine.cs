@@ -19,8 +19,7 @@ namespace TypedKafka.Hosting;
 /// <para>Backpressure (<see cref="Budget"/>): the poll loop copies a partition's records only within its budget (its
 /// fair share of <see cref="TypedKafkaOptions.MaxInFlightRecords"/> always; more from the group's headroom, up to half
 /// the maximum); at the first record over budget it rewinds the batch (the consumer keeps the rest) and pauses the
-/// partition. Whichever thread completes records resumes paused partitions once they are under their share (or under
-/// half the maximum with the group down to three quarters of it). A partition stuck behind a failing record therefore
+/// partition. Whichever thread completes records resumes a paused partition when its budget allows records again. A partition stuck behind a failing record therefore
 /// stays paused while the others go on.</para>
 /// </remarks>
 internal sealed class GroupEngine : IConsumerRebalanceListener
@@ -39,7 +38,8 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     private PartitionRun[] _paused = [];
     private readonly ConcurrentDictionary<(TopicPartition Partition, long Offset), TypedKafkaReadiness.FailingRecord> _failing = new();
     private int _inFlight;
-    private int _share;
+    /// <summary>The runs, copied on write (read without a lock by <see cref="Budget"/>, which runs under a run's gate).</summary>
+    private PartitionRun[] _runList = [];
     private Exception? _fatal;
     private KafkaConsumer<Ignore, Ignore>? _consumer;
     private volatile bool _closing;
@@ -57,7 +57,6 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         _readiness = readiness;
         _log = log;
         _restarts = restarts;
-        _share = options.MaxInFlightRecords;
         _shouldPause = ShouldPause;
         _pause = Pause;
         _mayResume = MayResume;
@@ -173,7 +172,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         }
         if (run.Draining) return;
         var budget = Budget(run);
-        var chunk = RecordChunk.Rent(run);
+        var chunk = RecordChunk.Rent(run, budget);
         var full = false;
         while (batch.TryReadNext(out var record))
         {
@@ -186,7 +185,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
             budget--;
             if (chunk.TryAppend(record)) continue;
             Dispatch(run, chunk);
-            chunk = RecordChunk.Rent(run);
+            chunk = RecordChunk.Rent(run, budget);
             chunk.TryAppend(record); // an empty chunk grows to any record
         }
         if (chunk.Count > 0) Dispatch(run, chunk);
@@ -205,19 +204,22 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     private int Budget(PartitionRun run)
     {
         var max = _options.MaxInFlightRecords;
-        int share, cap, reserve = 0;
-        lock (_runsGate)
+        var runs = Volatile.Read(ref _runList);
+        var share = Math.Max(1, max / Math.Max(1, runs.Length));
+        var cap = runs.Length > 1 ? Math.Max(share, max / 2) : max;
+        var reserve = 0;
+        foreach (var other in runs)
         {
-            share = Math.Max(1, max / Math.Max(1, _runs.Count));
-            cap = _runs.Count > 1 ? Math.Max(share, max / 2) : max;
-            foreach (var other in _runs.Values)
-            {
-                if (other != run) reserve += Math.Max(0, share - other.InFlight);
-            }
+            if (other != run) reserve += Math.Max(0, share - other.InFlight);
         }
         var headroom = max - InFlight - reserve;
-        return Math.Min(cap - run.InFlight, Math.Max(share - run.InFlight, headroom));
+        var budget = Math.Min(cap - run.InFlight, Math.Max(share - run.InFlight, headroom));
+        // No crumbs: a partition that has work waits until it may take a useful number of records at once.
+        return budget < MinIngest(share) && run.InFlight > 0 ? 0 : budget;
     }
+
+    /// <summary>The fewest records worth copying into a new chunk for a partition that still has work.</summary>
+    private static int MinIngest(int share) => Math.Min(64, Math.Max(1, share / 2));
 
     private static void Dispatch(PartitionRun run, RecordChunk chunk)
     {
@@ -233,7 +235,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
         lock (_runsGate)
         {
             _runs[partition] = run;
-            _share = Math.Max(1, _options.MaxInFlightRecords / _runs.Count);
+            Volatile.Write(ref _runList, [.. _runs.Values]);
         }
         return run;
     }
@@ -249,7 +251,7 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
                 run.Forget();
                 foreach (var key in _failing.Keys.Where(k => k.Partition == run.Partition).ToList()) _failing.TryRemove(key, out _);
             }
-            _share = Math.Max(1, _options.MaxInFlightRecords / Math.Max(1, _runs.Count));
+            Volatile.Write(ref _runList, [.. _runs.Values]);
         }
     }
 
@@ -271,11 +273,9 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
     /// <summary>Ingest pauses a partition only when its budget ran out.</summary>
     private static bool ShouldPause(PartitionRun run) => true;
 
-    /// <summary>Resumed once under its fair share, or under half the maximum while the group is down to three quarters of
-    /// it (hysteresis: a group hovering at the maximum does not pause and resume partitions record by record).</summary>
-    private bool MayResume(PartitionRun run) =>
-        run.InFlight < Volatile.Read(ref _share)
-        || (run.InFlight < _options.MaxInFlightRecords / 2 && InFlight <= _options.MaxInFlightRecords - _options.MaxInFlightRecords / 4);
+    /// <summary>Resumed exactly when its budget allows records again (so a resumed partition is never paused again by
+    /// its next batch without taking any).</summary>
+    private bool MayResume(PartitionRun run) => Budget(run) > 0;
 
     private void Pause(PartitionRun run)
     {

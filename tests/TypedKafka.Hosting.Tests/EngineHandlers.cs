@@ -161,3 +161,36 @@ public sealed class PoisonHandler(Probe probe)
     [KafkaTopic("poison", GroupId = "g-poison")]
     public Task HandleAsync(Seq message, MessageContext context, CancellationToken ct) => probe.HandleAsync(context, message, ct);
 }
+
+/// <summary>A scoped service: counts instances made and disposed.</summary>
+public sealed class ScopedThing : IDisposable
+{
+    public static int Created;
+    public static int Disposed;
+
+    public ScopedThing() => Interlocked.Increment(ref Created);
+
+    public bool IsDisposed { get; private set; }
+
+    public void Dispose()
+    {
+        IsDisposed = true;
+        Interlocked.Increment(ref Disposed);
+    }
+}
+
+/// <summary>Takes a scoped service: one instance per handler call, disposed when the call ends.</summary>
+public sealed class ScopedHandler(Probe probe, ScopedThing scoped)
+{
+    public static readonly ConcurrentDictionary<ScopedThing, long> Seen = new();
+
+    [KafkaTopic("scoped", GroupId = "g-scoped", Ordering = KafkaOrdering.Unordered, MaxConcurrency = 4)]
+    public async Task HandleAsync(Seq message, MessageContext context, CancellationToken ct)
+    {
+        Assert.False(scoped.IsDisposed);
+        Assert.True(Seen.TryAdd(scoped, context.Offset), "A scoped instance was handed to two calls.");
+        await Task.Yield();
+        Assert.False(scoped.IsDisposed);
+        await probe.HandleAsync(context, message, ct);
+    }
+}

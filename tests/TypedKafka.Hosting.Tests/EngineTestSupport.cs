@@ -18,13 +18,15 @@ internal static class EngineTestSupport
         new(Encoding.UTF8.GetBytes(key), Json(key, n)) { Partition = partition };
 
     /// <summary>A host running only <paramref name="group"/>'s handlers, with test-friendly timings.</summary>
-    public static IHost BuildHost(KafkaTestCluster cluster, string group, Probe probe, Action<TypedKafkaOptions>? configure = null, LogSink? logs = null)
+    public static IHost BuildHost(KafkaTestCluster cluster, string group, Probe probe, Action<TypedKafkaOptions>? configure = null, LogSink? logs = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         if (logs is not null) builder.Logging.AddProvider(logs);
         builder.Services.AddSingleton(probe);
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddTypedKafka(options =>
         {
             options.BootstrapServers = cluster.BootstrapServers;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 namespace TypedKafka.Hosting.Tests;
 
 /// <summary>Attribute values the engine cannot run are refused at start with the handler and the value named.</summary>
@@ -71,5 +72,47 @@ public sealed class HandlerPlanTests
         Assert.Equal(64, Route(Record("I", KafkaOrdering.Key)).MaxConcurrency);
         Assert.Equal(64, Route(Record("J", KafkaOrdering.Unordered)).MaxConcurrency);
         Assert.Equal(5, Route(Record("K", KafkaOrdering.Unordered, 5)).MaxConcurrency);
+    }
+}
+
+/// <summary>The engine's settings bind from the TypedKafka section; bad values name the key.</summary>
+public sealed class EngineConfigurationTests
+{
+    private static TypedKafkaOptions Bind(Dictionary<string, string?> settings)
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var options = new TypedKafkaOptions();
+        TypedKafkaConfiguration.Bind(configuration.GetSection("TypedKafka"), options);
+        return options;
+    }
+
+    [Fact]
+    public void Groups_MaxInFlightRecords_OnFatalError_and_RestartBackoff_bind()
+    {
+        var options = Bind(new()
+        {
+            ["TypedKafka:Groups:0"] = "orders",
+            ["TypedKafka:Groups:1"] = "payments",
+            ["TypedKafka:MaxInFlightRecords"] = "2500",
+            ["TypedKafka:OnFatalError"] = "restart",
+            ["TypedKafka:RestartBackoff"] = "00:00:02",
+        });
+        Assert.Equal(["orders", "payments"], options.Groups);
+        Assert.Equal(2500, options.MaxInFlightRecords);
+        Assert.Equal(FatalErrorAction.Restart, options.OnFatalError);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.RestartBackoff);
+        Assert.Equal(["a", "b"], Bind(new() { ["TypedKafka:Groups"] = "a, b" }).Groups);
+    }
+
+    [Fact]
+    public void Bad_values_name_the_key_and_the_value()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Bind(new() { ["TypedKafka:OnFatalError"] = "Explode" }));
+        Assert.Contains("TypedKafka:OnFatalError", e.Message);
+        Assert.Contains("Explode", e.Message);
+        Assert.Contains("TypedKafka:MaxInFlightRecords", Assert.Throws<ArgumentException>(() => Bind(new() { ["TypedKafka:MaxInFlightRecords"] = "lots" })).Message);
+        var zero = Assert.Throws<ArgumentException>(() => new TypedKafkaOptions { MaxInFlightRecords = 0 }.Validate());
+        Assert.Equal(nameof(TypedKafkaOptions.MaxInFlightRecords), zero.ParamName);
+        Assert.Equal(nameof(TypedKafkaOptions.Groups), Assert.Throws<ArgumentException>(() => new TypedKafkaOptions { Groups = [" "] }.Validate()).ParamName);
     }
 }

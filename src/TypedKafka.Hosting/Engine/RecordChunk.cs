@@ -52,12 +52,14 @@ internal sealed class RecordChunk
     public int Count;
     public PartitionRun Run = null!;
 
-    public static RecordChunk Rent(PartitionRun run)
+    /// <summary>A chunk sized for about <paramref name="expected"/> records (it grows when more come): a chunk lives until
+    /// its last record completes, so small budgets must not pin large arrays.</summary>
+    public static RecordChunk Rent(PartitionRun run, int expected)
     {
         var chunk = Pool.Rent();
         chunk.Run = run;
-        chunk.Data = ArrayPool<byte>.Shared.Rent(InitialBytes);
-        chunk.Slots = ArrayPool<RecordSlot>.Shared.Rent(InitialSlots);
+        chunk.Data = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expected * 128L, 256, InitialBytes));
+        chunk.Slots = ArrayPool<RecordSlot>.Shared.Rent(Math.Clamp(expected, 4, InitialSlots));
         Interlocked.Add(ref _bytesHeld, chunk.HeldBytes);
         return chunk;
     }
