@@ -87,12 +87,27 @@ public sealed partial class KafkaHandlerGenerator
                     w.Open($"public {m.TypeName} Deserialize({Span} data, bool isNull, in global::TypedKafka.SerializationContext context)");
                     w.Line("if (isNull)");
                     w.Line("    return default!;");
-                    w.Line($"return {m.TypeName}.Parser.ParseFrom(global::TypedKafka.KafkaProtobuf.Unframe(data, _wireFormat));");
+                    w.Line($"return {m.TypeName}.Parser.ParseFrom(global::TypedKafka.KafkaProtobuf.Unframe(data, _wireFormat, MessageIndexes, {JsonEmitter.Str(m.Display)}));");
+                    w.Close();
+                    w.Line();
+                    w.Line("/// <summary>The message's Confluent message indexes: its index in the .proto file, then in each enclosing message.</summary>");
+                    w.Line("private static readonly int[] MessageIndexes = Indexes();");
+                    w.Line();
+                    w.Open("private static int[] Indexes()");
+                    w.Line("var path = new global::System.Collections.Generic.List<int>();");
+                    w.Line($"for (var d = {m.TypeName}.Descriptor; d is not null; d = d.ContainingType)");
+                    w.Line("    path.Insert(0, d.Index);");
+                    w.Line("return path.ToArray();");
                     w.Close();
                     w.Close();
                 }
+                else if (m.Specific is { } specific)
+                {
+                    Avro.AvroEmitter.EmitSpecificDecoder(w, cls, m.TypeName, m.Display, specific);
+                }
                 else
                 {
+                    w.Line($"// {m.Display} is not decoded by generated code: {m.SpecificUnsupported}.");
                     w.Line($"/// <summary>Reads <c>{m.Display}</c> (an Apache.Avro ISpecificRecord) with Apache.Avro's SpecificDatumReader; copies the bytes once into a stream.</summary>");
                     w.Line(CodeWriter.GeneratedCode);
                     w.Open($"internal sealed class {cls} : global::TypedKafka.IDeserializer<{m.TypeName}>");

@@ -97,6 +97,11 @@ public sealed partial class KafkaHandlerGenerator
                     bool acceptsNull = messageType.NullableAnnotation == NullableAnnotation.Annotated
                         || messageType is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
                     var message = new MessageModel(messageType.FullName(), messageType.DisplayName(), format, acceptsNull, id);
+                    if (format == MessageFormat.AvroSpecific && messageType is INamedTypeSymbol specificType)
+                    {
+                        var (specific, unsupported) = Avro.SpecificRecordParser.Parse(specificType, context.SemanticModel.Compilation, cancellationToken);
+                        message = message with { Specific = specific, SpecificUnsupported = unsupported };
+                    }
                     var key = shape.KeyParameter is { } k ? new KeyModel(k.Type.FullNameNullable(), shape.KeyDeserializer!) : null;
                     var factory = shape.Constructor is { } ctor
                         ? new FactoryModel(ctor.Parameters.Select(Dependency).ToEquatableArray())

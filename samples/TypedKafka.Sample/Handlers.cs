@@ -25,10 +25,18 @@ public sealed class Tally
 
     public void Order() => Interlocked.Increment(ref _orders);
 
-    public void Payment(long cents)
+    /// <summary>Payments in EUR: the sample writes its v2 payments in USD, so these are the v1 payments, whose missing
+    /// currency field got the reader schema's default.</summary>
+    public long DefaultedCurrency => Interlocked.Read(ref _eur);
+
+    private long _eur;
+
+    public void Payment(long cents, string currency)
     {
         Interlocked.Increment(ref _payments);
         Interlocked.Add(ref _revenueCents, cents);
+        if (currency == "EUR")
+            Interlocked.Increment(ref _eur);
     }
 
     public void Shipment(int parcels)
@@ -53,7 +61,7 @@ public sealed class OrderHandlers(Tally tally)
     [KafkaTopic("payments")]
     public ValueTask OnPaymentAsync(Payment payment, CancellationToken cancellationToken)
     {
-        tally.Payment(payment.AmountCents);
+        tally.Payment(payment.AmountCents, payment.Currency);
         return ValueTask.CompletedTask;
     }
 

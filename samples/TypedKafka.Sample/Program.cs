@@ -13,7 +13,8 @@ using TypedKafka.Testing;
 // TypedKafka sample: starts an embedded 3-broker Kafka cluster (or uses --bootstrap-servers host:port), publishes
 // orders (JSON), payments (Avro) and shipments (Protobuf) with an independent producer, then runs the [KafkaTopic]
 // handlers in Handlers.cs with AddTypedKafka in a generic host until every record is handled, and shows the
-// committed offsets.
+// committed offsets. Half of the payments are written with the older schema Schemas/payment.v1.avsc and framed with
+// its Schema Registry id (an in-process registry here); the handler reads them through schema resolution.
 // Usage: dotnet run --project samples/TypedKafka.Sample [-- --bootstrap-servers host:9092] [--records N]
 
 var bootstrap = Argument(args, "--bootstrap-servers");
@@ -35,6 +36,7 @@ else
     Console.WriteLine($"Using the cluster at {bootstrap}; topics {string.Join(", ", topics)} must exist or be auto-created.");
 }
 
+await using var registry = new TypedKafka.Testing.SchemaRegistry.TestSchemaRegistry();
 try
 {
     // 1. Publish with an independent producer (librdkafka's C API, called by TypedKafka.Testing's NativeProducer: AOT-safe).
@@ -43,7 +45,12 @@ try
     await producer.ProduceAsync("orders", Enumerable.Range(0, count).Select(i => new TestRecord(
         Encoding.UTF8.GetBytes($"customer-{i % 13}"), // the key: orders of one customer stay in order (Key ordering)
         Encoding.UTF8.GetBytes($$"""{"Id":{{i}},"Sku":"ABC-{{i % 97:00000}}","Qty":{{1 + i % 5}},"Price":{{10 + i % 7}}.25}"""))), ct);
-    await producer.ProduceAsync("payments", Enumerable.Range(0, count).Select(i => new TestRecord(null, AvroPayment(i, $"customer-{i % 13}", 1_000 + i))), ct);
+    // Payments: the current schema (v2) for even orders, the older v1 (int amount, no currency) for odd ones, each
+    // framed with its registry id as Confluent's serializers frame them.
+    int v1 = registry.Register("payments-value", PaymentV1Schema);
+    int v2 = registry.Register("payments-value", TypedKafka.Generated.KafkaAvroDeserializer_TypedKafka_Sample_Payment.ReaderSchemaJson);
+    await producer.ProduceAsync("payments", Enumerable.Range(0, count).Select(i => new TestRecord(null,
+        i % 2 == 0 ? Framed(v2, AvroPayment(i, $"customer-{i % 13}", 1_000 + i, "USD")) : Framed(v1, AvroPayment(i, $"customer-{i % 13}", 1_000 + i, null)))), ct);
     await producer.ProduceAsync("shipments", Enumerable.Range(0, count).Select(i =>
         new TestRecord(null, new Shipment { OrderId = $"order-{i}", Carrier = i % 2 == 0 ? "DHL" : "UPS", Parcels = 1 + i % 3 }.ToByteArray())), ct);
     Console.WriteLine($"Published {3 * count} records (JSON, Avro, Protobuf) in {clock.ElapsedMilliseconds} ms.");
@@ -57,6 +64,7 @@ try
         options.BootstrapServers = bootstrap;
         options.GroupId = "sample";
         options.Consumer.AutoOffsetReset = AutoOffsetReset.Earliest;
+        options.SchemaRegistry = new TypedKafka.SchemaRegistry.SchemaRegistryOptions { Url = registry.Url };
     });
     using var host = builder.Build();
     clock.Restart();
@@ -64,7 +72,7 @@ try
     await host.Services.GetRequiredService<TypedKafkaReadiness>().WhenReadyAsync(ct);
     var tally = host.Services.GetRequiredService<Tally>();
     while (tally.Total < 3L * count && !ct.IsCancellationRequested) await Task.Delay(50, ct);
-    Console.WriteLine($"Handled {tally.Orders} orders, {tally.Payments} payments ({tally.RevenueCents / 100m:0.00} in total) " +
+    Console.WriteLine($"Handled {tally.Orders} orders, {tally.Payments} payments ({tally.RevenueCents / 100m:0.00} in total, {tally.DefaultedCurrency} of them written with schema v1 and given the default currency) " +
                       $"and {tally.Shipments} shipments ({tally.Parcels} parcels) in {clock.ElapsedMilliseconds} ms.");
     await host.StopAsync(ct); // stops fetching, lets the handlers in flight finish, commits, leaves the groups
 
@@ -86,8 +94,9 @@ finally
     if (cluster is not null) await cluster.DisposeAsync();
 }
 
-// Avro binary for the payment schema: zigzag varints and a length-prefixed UTF-8 string.
-static byte[] AvroPayment(long orderId, string payer, long amountCents)
+// Avro binary for the payment schema: zigzag varints and length-prefixed UTF-8 strings (v1 has no currency; its int
+// amount has the same encoding as a long).
+static byte[] AvroPayment(long orderId, string payer, long amountCents, string? currency)
 {
     var bytes = new List<byte>();
     void Long(long v)
@@ -101,11 +110,26 @@ static byte[] AvroPayment(long orderId, string payer, long amountCents)
     Long(text.Length);
     bytes.AddRange(text);
     Long(amountCents);
+    if (currency is not null)
+    {
+        var code = Encoding.UTF8.GetBytes(currency);
+        Long(code.Length);
+        bytes.AddRange(code);
+    }
     return [.. bytes];
 }
+
+// The Confluent framing: magic byte 0, the 4-byte big-endian schema id, the Avro binary.
+static byte[] Framed(int schemaId, byte[] avro) =>
+    [0, (byte)(schemaId >> 24), (byte)(schemaId >> 16), (byte)(schemaId >> 8), (byte)schemaId, .. avro];
 
 static string? Argument(string[] args, string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+internal partial class Program
+{
+    private const string PaymentV1Schema = """{"type":"record","name":"Payment","namespace":"TypedKafka.Sample","fields":[{"name":"order_id","type":"long"},{"name":"payer","type":"string"},{"name":"amount_cents","type":"int"}]}""";
 }

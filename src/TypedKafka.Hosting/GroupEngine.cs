@@ -76,6 +76,10 @@ internal sealed class GroupEngine : IConsumerRebalanceListener
 
     public IServiceProvider Services { get; }
 
+    /// <summary>The Schema Registry the generated Avro decoders resolve writer schemas through (issue 14); null for none.
+    /// Every worker's <see cref="MessageContext"/> carries it.</summary>
+    public TypedKafka.SchemaRegistry.ISchemaRegistryClient? SchemaRegistry { get; init; }
+
     /// <summary>The processors of each topic (tests read their peak concurrency).</summary>
     public IReadOnlyDictionary<string, RouteProcessors> Routes => _routes;
 

@@ -59,11 +59,50 @@ internal static class TypedKafkaConfiguration
                     var groups = items.Count > 0 ? items : Value(child, path).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
                     options.Groups = groups;
                     break;
+                case "schemaregistry":
+                    options.SchemaRegistry ??= new TypedKafka.SchemaRegistry.SchemaRegistryOptions();
+                    BindSchemaRegistry(child, options.SchemaRegistry);
+                    break;
                 default:
                     throw new ArgumentException($"Unknown setting '{path}'. Consumer settings go under '{section.Path}:Consumer'.", path);
             }
         }
     }
+
+    private static void BindSchemaRegistry(IConfigurationSection section, TypedKafka.SchemaRegistry.SchemaRegistryOptions options)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var path = $"{section.Path}:{child.Key}";
+            switch (child.Key.ToLowerInvariant())
+            {
+                case "url": options.Url = Value(child, path); break;
+                case "basicauthuserinfo": options.BasicAuthUserInfo = Value(child, path); break;
+                case "bearertoken": options.BearerToken = Value(child, path); break;
+                case "requesttimeout": options.RequestTimeout = Duration(child, path); break;
+                case "maxretries": options.MaxRetries = Int(child, path); break;
+                case "retrybackoff": options.RetryBackoff = Duration(child, path); break;
+                case "maxretrybackoff": options.MaxRetryBackoff = Duration(child, path); break;
+                case "maxcachedschemas": options.MaxCachedSchemas = Int(child, path); break;
+                case "sslcalocation": options.SslCaLocation = Value(child, path); break;
+                case "sslcertificatelocation": options.SslCertificateLocation = Value(child, path); break;
+                case "sslkeylocation": options.SslKeyLocation = Value(child, path); break;
+                case "sslkeystorepassword": options.SslKeystorePassword = Value(child, path); break;
+                case "enablesslcertificateverification":
+                    options.EnableSslCertificateVerification = bool.TryParse(Value(child, path), out var verify)
+                        ? verify
+                        : throw new ArgumentException($"Setting '{path}' is not true or false: '{child.Value}'.", path);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown setting '{path}'.", path);
+            }
+        }
+    }
+
+    private static int Int(IConfigurationSection child, string path) =>
+        int.TryParse(Value(child, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ArgumentException($"Setting '{path}' is not an integer: '{child.Value}'.", path);
 
     /// <summary>The subsection's settings as key/value pairs; a list (children 0, 1, ...) becomes a comma-separated value.</summary>
     private static IEnumerable<KeyValuePair<string, string>> Flatten(IConfigurationSection consumer)

@@ -21,6 +21,8 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _groups = [];
     private readonly Dictionary<string, GroupEngine> _engines = new(StringComparer.Ordinal);
+    private TypedKafka.SchemaRegistry.SchemaRegistryClient? _ownedRegistry;
+    private TypedKafka.SchemaRegistry.ISchemaRegistryClient? _registry;
 
     public TypedKafkaHostedService(IServiceProvider services, IOptions<TypedKafkaOptions> options, TypedKafkaReadiness readiness)
     {
@@ -58,6 +60,12 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
             Log.NoHandlers(_log);
             return Task.CompletedTask;
         }
+        // One registry client (and so one schema cache) for every group: a registered ISchemaRegistryClient, else one
+        // built from TypedKafkaOptions.SchemaRegistry and owned (disposed) by this service.
+        var registry = _services.GetService<TypedKafka.SchemaRegistry.ISchemaRegistryClient>();
+        if (registry is null && _options.SchemaRegistry is { } registryOptions)
+            registry = _ownedRegistry = new TypedKafka.SchemaRegistry.SchemaRegistryClient(registryOptions);
+        _registry = registry;
         foreach (var group in plan)
         {
             var engine = NewEngine(group, restarts: 0);
@@ -106,7 +114,7 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
 
     private GroupEngine NewEngine(HandlerPlan.Group group, int restarts)
     {
-        var engine = new GroupEngine(group, _options, _services, _readiness, _log, restarts);
+        var engine = new GroupEngine(group, _options, _services, _readiness, _log, restarts) { SchemaRegistry = _registry };
         lock (_engines) _engines[group.GroupId] = engine;
         return engine;
     }
@@ -128,6 +136,7 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
+        _ownedRegistry?.Dispose();
         return ValueTask.CompletedTask;
     }
 }

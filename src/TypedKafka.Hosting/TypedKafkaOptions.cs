@@ -54,10 +54,17 @@ public sealed class TypedKafkaOptions
     /// applied); an id that no handler uses is an error at start. Empty: every group.</summary>
     public IList<string> Groups { get; set; } = new List<string>();
 
+    /// <summary>The Confluent-compatible Schema Registry through which framed Avro values are decoded by schema resolution
+    /// when their writer schema differs from the handler type's (section <c>TypedKafka:SchemaRegistry</c>). Default none:
+    /// framed values are then decoded with the compiled schema. An <see cref="TypedKafka.SchemaRegistry.ISchemaRegistryClient"/>
+    /// registered in the services is used instead when present.</summary>
+    public TypedKafka.SchemaRegistry.SchemaRegistryOptions? SchemaRegistry { get; set; }
+
     /// <summary>Checks every setting; an <see cref="ArgumentException"/> names the bad one.</summary>
     public void Validate()
     {
         Consumer.Validate();
+        SchemaRegistry?.Validate();
         if (GroupId is not null && string.IsNullOrWhiteSpace(GroupId))
             throw new ArgumentException("TypedKafka:GroupId must not be blank.", nameof(GroupId));
         Positive(CommitInterval, nameof(CommitInterval));

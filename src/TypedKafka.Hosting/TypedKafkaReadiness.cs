@@ -34,6 +34,7 @@ public sealed class TypedKafkaReadiness
     /// <summary>A record whose handler keeps failing: where it is, since when, how many calls so far, the last error.</summary>
     public sealed record FailingRecord(TopicPartition Partition, long Offset, DateTimeOffset Since, int Attempts, string Error)
     {
+        /// <summary>How long it has been failing.</summary>
         public TimeSpan FailingFor => DateTimeOffset.UtcNow - Since;
     }
 

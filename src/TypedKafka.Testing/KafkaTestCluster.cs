@@ -294,12 +294,15 @@ public sealed unsafe partial class KafkaTestCluster : IAsyncDisposable, IDisposa
     public Task<IReadOnlyList<ProducedRecord>> ProduceAsync(string topic, params TestRecord[] records) =>
         Producer.ProduceAsync(topic, records);
 
+    /// <summary>Same as <see cref="Dispose"/>: stopping the cluster is synchronous.</summary>
     public ValueTask DisposeAsync()
     {
         Dispose();
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Disposes the shared <see cref="Producer"/>, destroys the mock cluster (closing every listener, so its
+    /// clients see the brokers go away) and then the librdkafka handle. Idempotent.</summary>
     public void Dispose()
     {
         TestProducer? producer;
@@ -318,6 +321,7 @@ public sealed unsafe partial class KafkaTestCluster : IAsyncDisposable, IDisposa
         if (handle != IntPtr.Zero) _api.KafkaDestroy(handle);
     }
 
+    /// <summary>The broker count and bootstrap servers, for test output.</summary>
     public override string ToString() => $"KafkaTestCluster({BrokerCount} brokers: {BootstrapServers})";
 
     private IntPtr Cluster

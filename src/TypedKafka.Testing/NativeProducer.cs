@@ -536,6 +536,7 @@ public sealed class NativeProducerOptions
     /// <summary>The client id the brokers see. Default <c>typedkafka-native-producer</c>.</summary>
     public string ClientId { get; set; } = "typedkafka-native-producer";
 
+    /// <summary>The codec of the batches the producer writes (librdkafka's compression.codec). Default none.</summary>
     public TestCompression Compression { get; set; } = TestCompression.None;
 
     /// <summary>How long the producer waits to fill a batch (librdkafka's linger.ms). Default 5 ms.</summary>

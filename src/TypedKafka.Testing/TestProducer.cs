@@ -153,6 +153,7 @@ public sealed class TestProducer : IDisposable
         }
     }
 
+    /// <summary>Waits up to 5 s for records still in flight, then closes the Confluent.Kafka producer.</summary>
     public void Dispose()
     {
         _producer.Flush(TimeSpan.FromSeconds(5));
@@ -196,16 +197,22 @@ public readonly record struct ProducedRecord(string Topic, int Partition, long O
 /// <summary>Compression codecs the test producer can use.</summary>
 public enum TestCompression
 {
+    /// <summary>Uncompressed batches.</summary>
     None,
+    /// <summary>gzip (Kafka compression type 1).</summary>
     Gzip,
+    /// <summary>Snappy (type 2).</summary>
     Snappy,
+    /// <summary>LZ4 frames (type 3).</summary>
     Lz4,
+    /// <summary>Zstandard (type 4; needs Produce v7 or newer).</summary>
     Zstd,
 }
 
 /// <summary>Settings of a <see cref="TestProducer"/>.</summary>
 public sealed class TestProducerOptions
 {
+    /// <summary>The codec of the batches the producer writes (librdkafka's compression.codec). Default none.</summary>
     public TestCompression Compression { get; set; } = TestCompression.None;
 
     /// <summary>How long the producer waits to fill a batch (librdkafka's linger.ms). Default 5 ms.</summary>

@@ -307,12 +307,14 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
         _core.Pause(partitions ?? [], paused: true);
     }
 
+    /// <summary>Fetches again from partitions stopped by <see cref="Pause"/>.</summary>
     public void Resume(params TopicPartition[] partitions)
     {
         ThrowIfClosed();
         _core.Pause(partitions ?? [], paused: false);
     }
 
+    /// <summary>The partitions currently paused by <see cref="Pause"/>.</summary>
     public IReadOnlySet<TopicPartition> Paused() => _core.Paused();
 
     /// <summary>The partition's high watermark from the last fetch answer, or null before one.</summary>
@@ -413,6 +415,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
         }
     }
 
+    /// <summary>Same as <see cref="CloseAsync"/> with its defaults (commits when auto-commit is on, then leaves the group).</summary>
     public ValueTask DisposeAsync() => CloseAsync();
 
     // ---------------------------------------------------------------- helpers

@@ -70,9 +70,16 @@ public class JsonDifferentialTests(ITestOutputHelper output)
     [InlineData("""{"label":"not base64!"}""")]
     public void Snake_case_type_with_dates_structs_and_interfaces_matches_System_Text_Json(string json)
     {
+        // Reflection-based System.Text.Json: its source-generated metadata loses the initializer of the init-only CarrierName.
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        };
         (Shipment? Value, Exception? Error) mine, reference;
         try { mine = (Json<Shipment>("shipments", json), null); } catch (Exception e) { mine = (null, e); }
-        try { reference = (JsonSerializer.Deserialize(json, ReferenceSnakeContext.Default.Shipment), null); } catch (Exception e) { reference = (null, e); }
+        try { reference = (JsonSerializer.Deserialize<Shipment>(json, options), null); } catch (Exception e) { reference = (null, e); }
         Assert.Equal(reference.Error is null, mine.Error is null);
         if (mine.Value is not null)
         {

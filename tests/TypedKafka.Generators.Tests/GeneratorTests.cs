@@ -261,3 +261,64 @@ internal static class Baseline
         throw new InvalidOperationException($"No TypedKafka.sln above {AppContext.BaseDirectory}.");
     }
 }
+
+/// <summary>TK0011: an .avsc names its earlier versions; the generator checks the current schema can read each.</summary>
+public class AvroPreviousVersionTests
+{
+    private const string Usings = "using TypedKafka;\n";
+
+    private static string Current(string extraField, string previous = "\"v1.avsc\"") => $$$"""
+        {"type":"record","name":"Account","namespace":"Bank","typedkafka.previousVersions":[{{{previous}}}],"fields":[
+          {"name":"id","type":"long"},
+          {"name":"owner","type":"string","aliases":["holder"]},
+          {"name":"kind","type":{"type":"enum","name":"Kind","symbols":["Checking","Savings"]}},
+          {"name":"note","type":["null","string"],"default":null}{{{extraField}}}]}
+        """;
+
+    private const string V1 = """
+        {"type":"record","name":"Account","namespace":"Bank","fields":[
+          {"name":"id","type":"int"},{"name":"holder","type":"bytes"},
+          {"name":"kind","type":{"type":"enum","name":"Kind","symbols":["Savings","Checking"]}},
+          {"name":"dropped","type":{"type":"array","items":"double"}}]}
+        """;
+
+    private static IReadOnlyList<Microsoft.CodeAnalysis.Diagnostic> Run(string current, string v1) =>
+        TestCompilation.Run(
+            TestCompilation.Create(Usings + "[AvroSchema(\"account.avsc\")] public partial class Account { }\npublic static class H { [KafkaTopic(\"a\")] public static void Handle(Account a) { } }"),
+            new InMemoryAdditionalText("/src/schemas/account.avsc", current),
+            new InMemoryAdditionalText("/src/schemas/v1.avsc", v1)).Item2;
+
+    [Fact]
+    public void A_compatible_earlier_version_gives_no_diagnostic()
+    {
+        Assert.Empty(Run(Current(",{\"name\":\"limit\",\"type\":\"double\",\"default\":0}"), V1));
+    }
+
+    [Theory]
+    [InlineData(",{\"name\":\"limit\",\"type\":\"double\"}", "Account.limit: the earlier version has no field limit and the field has no default")]
+    [InlineData(",{\"name\":\"dropped\",\"type\":{\"type\":\"array\",\"items\":\"float\"}}", "Account.dropped[]: the earlier double cannot be read as float")]
+    public void TK0011_names_the_field_and_the_earlier_file(string extraField, string expected)
+    {
+        var diagnostic = Assert.Single(Run(Current(extraField), V1));
+        Assert.Equal("TK0011", diagnostic.Id);
+        Assert.Contains("'v1.avsc'", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains(expected, diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TK0011_for_an_enum_symbol_and_a_union_branch_the_current_schema_cannot_read()
+    {
+        string v1 = V1.Replace("[\"Savings\",\"Checking\"]", "[\"Savings\",\"Checking\",\"Loan\"]");
+        Assert.Contains("lacks the earlier symbol(s) Loan", Assert.Single(Run(Current(""), v1)).GetMessage(), StringComparison.Ordinal);
+        string v1Union = V1.Replace("{\"name\":\"id\",\"type\":\"int\"}", "{\"name\":\"id\",\"type\":[\"int\",\"string\"]}");
+        Assert.Contains("Account.id: the earlier string cannot be read as long", Assert.Single(Run(Current(""), v1Union)).GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_listed_file_that_is_not_in_the_project_is_TK0008()
+    {
+        var diagnostic = Assert.Single(Run(Current("", "\"missing.avsc\""), V1));
+        Assert.Equal("TK0008", diagnostic.Id);
+        Assert.Contains("earlier version", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+}

@@ -19,7 +19,7 @@ internal static class AvroEmitter
             return;
         try
         {
-            context.AddSource($"TypedKafka.Avro.{Names.Sanitize(model.Type.TypeName)}.g.cs", EmitSource(model.Type, model.Schema, model.GeneratedProperties));
+            context.AddSource($"TypedKafka.Avro.{Names.Sanitize(model.Type.TypeName)}.g.cs", EmitSource(model.Type, model.Schema, model.GeneratedProperties, model.SchemaJson ?? ""));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -27,7 +27,7 @@ internal static class AvroEmitter
         }
     }
 
-    private static string EmitSource(AvroBoundType type, AvroNode schema, EquatableArray<string> generatedProperties)
+    private static string EmitSource(AvroBoundType type, AvroNode schema, EquatableArray<string> generatedProperties, string schemaJson)
     {
         var named = new Dictionary<string, AvroNode>();
         AvroParser.Collect(schema, named);
@@ -83,19 +83,88 @@ internal static class AvroEmitter
             w.Close();
         w.Line();
         w.Open("namespace TypedKafka.Generated");
-        string id = Names.Sanitize(type.TypeName);
-        w.Line($"/// <summary>Decodes <c>{type.Display}</c> from Avro binary, straight from the span (the reader schema is the writer schema).</summary>");
+        EmitDecoder(w, "KafkaAvroDeserializer_" + Names.Sanitize(type.TypeName), type.TypeName, type.Display, JsonEmitter.Str(type.SchemaFile).Trim('"') + " as compiled",
+            schema, schemaJson, named, Cs);
+        w.Close();
+        return w.ToString();
+    }
+
+    /// <summary>For an Apache.Avro <c>ISpecificRecord</c> whose schema the generator could read: the same decoder as for
+    /// an .avsc-bound class (no reflection, from the span), setting the record's own properties.</summary>
+    public static void EmitSpecificDecoder(CodeWriter w, string className, string typeName, string display, SpecificRecordModel specific)
+    {
+        var named = new Dictionary<string, AvroNode>();
+        AvroParser.Collect(specific.Schema, named);
+        var names = specific.Types.ToDictionary(t => t.AvroName, t => t.CSharpType);
+        string Cs(AvroNode n) => SpecificRecordParser.CSharpType(n, named, names);
+        EmitDecoder(w, className, typeName, display, "the ISpecificRecord's _SCHEMA", specific.Schema, specific.SchemaJson, named, Cs);
+    }
+
+    private static void EmitDecoder(CodeWriter w, string className, string typeName, string display, string schemaOrigin, AvroNode schema, string schemaJson,
+        Dictionary<string, AvroNode> named, Func<AvroNode, string> Cs)
+    {
+        var type = (TypeName: typeName, Display: display);
+        string id = className;
+        w.Line($"/// <summary>");
+        w.Line($"/// Decodes <c>{type.Display}</c> from Avro binary, straight from the span. With a Schema Registry (in the");
+        w.Line($"/// <see cref=\"global::TypedKafka.MessageContext\"/>), a framed value's writer schema is looked up by id and, when it");
+        w.Line($"/// differs from the reader schema below, read through a resolution plan built once per id; otherwise the reader");
+        w.Line($"/// schema is taken to be the writer schema.");
+        w.Line($"/// </summary>");
         w.Line(CodeWriter.GeneratedCode);
-        w.Open($"internal sealed class KafkaAvroDeserializer_{id} : global::TypedKafka.IDeserializer<{type.TypeName}>");
+        w.Open($"internal sealed class {id} : global::TypedKafka.IMessageDeserializer<{type.TypeName}>");
+        w.Line($"/// <summary>The reader schema: {schemaOrigin}.</summary>");
+        w.Line($"public const string ReaderSchemaJson = {JsonEmitter.Str(schemaJson)};");
+        w.Line();
+        w.Line($"private static readonly {Resolving}.AvroPlanCache Plans = new {Resolving}.AvroPlanCache(ReaderSchemaJson);");
+        w.Line();
         w.Line("private readonly global::TypedKafka.KafkaWireFormat _wireFormat;");
         w.Line();
-        w.Line($"public KafkaAvroDeserializer_{id}(global::TypedKafka.KafkaWireFormat wireFormat = global::TypedKafka.KafkaWireFormat.Auto) => _wireFormat = wireFormat;");
+        w.Line($"public {id}(global::TypedKafka.KafkaWireFormat wireFormat = global::TypedKafka.KafkaWireFormat.Auto) => _wireFormat = wireFormat;");
         w.Line();
-        w.Open($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, in global::TypedKafka.SerializationContext context)");
+        w.Line($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, in global::TypedKafka.SerializationContext context) => Deserialize(data, isNull, (global::TypedKafka.SchemaRegistry.ISchemaRegistryClient?)null);");
+        w.Line();
+        w.Open($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, global::TypedKafka.MessageContext context)");
+        w.Line("// Confluent's newer serializers may name the schema in a __value_schema_id header; the payload then has no prefix.");
+        w.Line("if (!isNull && context.SchemaRegistry is { } registry && context.Headers.Count > 0");
+        w.Line("    && global::TypedKafka.ConfluentWireFormat.TryReadSchemaIdHeader(context.Headers, false, out int headerId, out global::System.Guid headerGuid))");
+        w.Line("{");
+        w.Line("    var plan = headerGuid != global::System.Guid.Empty ? Plans.GetPlan(registry, headerGuid) : Plans.GetPlan(registry, headerId);");
+        w.Line("    return plan is null ? Decode(data) : DecodeResolved(data, plan);");
+        w.Line("}");
+        w.Line();
+        w.Line("return Deserialize(data, isNull, context.SchemaRegistry);");
+        w.Close();
+        w.Line();
+        w.Open($"public {type.TypeName} Deserialize(global::System.ReadOnlySpan<byte> data, bool isNull, global::TypedKafka.SchemaRegistry.ISchemaRegistryClient? registry)");
         w.Line("if (isNull)");
         w.Line("    return default!;");
-        w.Line("if (_wireFormat != global::TypedKafka.KafkaWireFormat.Plain && global::TypedKafka.ConfluentWireFormat.TryReadHeader(data, out _, out var framed))");
+        w.Line("if (_wireFormat != global::TypedKafka.KafkaWireFormat.Plain && global::TypedKafka.ConfluentWireFormat.TryReadHeader(data, out int schemaId, out var framed))");
         w.Line("{");
+        w.Line("    if (registry is not null)");
+        w.Line("    {");
+        w.Line($"        {Resolving}.AvroReadPlan? plan;");
+        w.Line("        try");
+        w.Line("        {");
+        w.Line("            plan = Plans.GetPlan(registry, schemaId);");
+        w.Line("        }");
+        w.Line("        catch (global::TypedKafka.SchemaRegistry.SchemaRegistryException e) when (!e.IsRetriable && _wireFormat == global::TypedKafka.KafkaWireFormat.Auto)");
+        w.Line("        {");
+        w.Line("            // Auto: a plain value that happens to start with byte 0 names no registered schema; read it as plain bytes.");
+        w.Line("            try");
+        w.Line("            {");
+        w.Line("                return Decode(data);");
+        w.Line("            }");
+        w.Line("            catch (global::System.Exception)");
+        w.Line("            {");
+        w.Line("                throw e;");
+        w.Line("            }");
+        w.Line("        }");
+        w.Line("");
+        w.Line("        // The writer's own schema is the reader's: the same-schema decoder (no plan) reads it.");
+        w.Line("        return plan is null ? Decode(framed) : DecodeResolved(framed, plan);");
+        w.Line("    }");
+        w.Line("");
         w.Line("    // Avro has no reserved first byte: in Auto mode a frame that does not decode exactly is read again as plain bytes.");
         w.Line("    if (_wireFormat == global::TypedKafka.KafkaWireFormat.Confluent)");
         w.Line("        return Decode(framed);");
@@ -119,6 +188,15 @@ internal static class AvroEmitter
         w.Line("return result;");
         w.Close();
 
+        w.Line();
+        w.Line("/// <summary>Reads data written with another schema by following <paramref name=\"plan\"/> (built by <see cref=\"global::TypedKafka.Serialization.Avro.AvroResolver\"/>).</summary>");
+        w.Open($"public static {type.TypeName} DecodeResolved(global::System.ReadOnlySpan<byte> data, {Resolving}.AvroReadPlan plan)");
+        w.Line($"var reader = new {Reader}(data);");
+        w.Line($"var result = {ResolvedRecordName(schema)}(ref reader, plan);");
+        w.Line("reader.EnsureEnd();");
+        w.Line("return result;");
+        w.Close();
+
         foreach (var node in named.Values.Where(n => n.Kind == "record").OrderBy(n => n == schema ? "" : n.Name, StringComparer.Ordinal))
         {
             w.Line();
@@ -128,6 +206,50 @@ internal static class AvroEmitter
             foreach (var field in node.Fields)
                 w.Line($"result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0)};");
             w.Line("return result;");
+            w.Close();
+
+            // The resolving reader: the writer's fields in the writer's order, each into its reader field or skipped,
+            // then the defaults of the reader fields the writer lacks.
+            w.Line();
+            w.Open($"private static {csType} {ResolvedRecordName(node)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+            w.Line($"plan = {Resolving}.AvroResolving.Record(ref reader, plan);");
+            w.Line($"var result = new {csType}();");
+            w.Line("var fields = plan.Fields;");
+            w.Open("for (int i = 0; i < fields.Length; i++)");
+            w.Line("var p = fields[i].Plan;");
+            w.Open("switch (fields[i].ReaderField)");
+            for (int f = 0; f < node.Fields.Count; f++)
+            {
+                var field = node.Fields[f];
+                w.Line($"case {f}: // {field.Name}");
+                w.Line($"    result.{field.PropertyName} = {ResolvedExpression(field.Type, Cs, named, "p")};");
+                w.Line("    break;");
+            }
+
+            w.Line("default:");
+            w.Line($"    {Resolving}.AvroResolving.Skip(ref reader, p.WriterSchema);");
+            w.Line("    break;");
+            w.Close();
+            w.Close();
+            w.Line("var defaults = plan.Defaults;");
+            w.Line("for (int i = 0; i < defaults.Length; i++)");
+            w.Line($"    {DefaultName(node)}(result, defaults[i].ReaderField, defaults[i].Encoded);");
+            w.Line("return result;");
+            w.Close();
+
+            w.Line();
+            w.Open($"private static void {DefaultName(node)}({csType} result, int field, byte[] encoded)");
+            w.Line($"var reader = new {Reader}(encoded);");
+            w.Open("switch (field)");
+            for (int f = 0; f < node.Fields.Count; f++)
+            {
+                var field = node.Fields[f];
+                w.Line($"case {f}:");
+                w.Line($"    result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0)};");
+                w.Line("    break;");
+            }
+
+            w.Close();
             w.Close();
         }
 
@@ -162,15 +284,92 @@ internal static class AvroEmitter
 
             w.Line("return items;");
             w.Close();
+
+            w.Line();
+            string itemExpression = ResolvedExpression(node.Items[0], Cs, named, "p");
+            if (node.Kind == "array")
+            {
+                w.Open($"private static global::System.Collections.Generic.List<{element}> {ResolvedCollectionName(node)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+                w.Line($"var itemPlan = {Resolving}.AvroResolving.Items(ref reader, plan);");
+                w.Line($"var items = new global::System.Collections.Generic.List<{element}>();");
+                w.Line("for (int count = reader.ReadBlockCount(); count != 0; count = reader.ReadBlockCount())");
+                w.Line("{");
+                w.Line("    for (int i = 0; i < count; i++)");
+                w.Line("    {");
+                w.Line("        var p = itemPlan;");
+                w.Line($"        items.Add({itemExpression});");
+                w.Line("    }");
+                w.Line("}");
+            }
+            else
+            {
+                w.Open($"private static global::System.Collections.Generic.Dictionary<string, {element}> {ResolvedCollectionName(node)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+                w.Line($"var itemPlan = {Resolving}.AvroResolving.Items(ref reader, plan);");
+                w.Line($"var items = new global::System.Collections.Generic.Dictionary<string, {element}>();");
+                w.Line("for (int count = reader.ReadBlockCount(); count != 0; count = reader.ReadBlockCount())");
+                w.Line("{");
+                w.Line("    for (int i = 0; i < count; i++)");
+                w.Line("    {");
+                w.Line("        string key = reader.ReadString();");
+                w.Line("        var p = itemPlan;");
+                w.Line($"        items[key] = {itemExpression};");
+                w.Line("    }");
+                w.Line("}");
+            }
+
+            w.Line("return items;");
+            w.Close();
             helper++;
         }
 
         w.Close();
-        w.Close();
-        return w.ToString();
     }
 
+    private const string Resolving = "global::TypedKafka.Serialization.Avro";
+
     private static string ReadRecordName(AvroNode record) => "Read_" + Names.Sanitize(record.Name ?? "Record");
+
+    private static string ResolvedRecordName(AvroNode record) => "ReadResolved_" + Names.Sanitize(record.Name ?? "Record");
+
+    private static string DefaultName(AvroNode record) => "ApplyDefault_" + Names.Sanitize(record.Name ?? "Record");
+
+    private static string ResolvedCollectionName(AvroNode node) => "ReadResolved_" + node.Kind + "_" + (uint)node.GetHashCode();
+
+    /// <summary>An expression reading the reader type <paramref name="node"/> from the writer's data, following the plan in
+    /// the local variable <paramref name="plan"/> (which a reader union of null and T reassigns to T's plan).</summary>
+    private static string ResolvedExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, string plan)
+    {
+        if (node.Kind == "ref")
+            node = named[node.Name!];
+        string r = Resolving + ".AvroResolving";
+        switch (node.Kind)
+        {
+            case "boolean": return $"{r}.ReadBoolean(ref reader, {plan})";
+            case "int": return node.LogicalType == "date" ? $"global::TypedKafka.AvroBinaryReader.ToDate({r}.ReadInt(ref reader, {plan}))" : $"{r}.ReadInt(ref reader, {plan})";
+            case "long":
+                return node.LogicalType switch
+                {
+                    "timestamp-millis" => $"global::TypedKafka.AvroBinaryReader.ToTimestampMillis({r}.ReadLong(ref reader, {plan}))",
+                    "timestamp-micros" => $"global::TypedKafka.AvroBinaryReader.ToTimestampMicros({r}.ReadLong(ref reader, {plan}))",
+                    _ => $"{r}.ReadLong(ref reader, {plan})",
+                };
+            case "float": return $"{r}.ReadFloat(ref reader, {plan})";
+            case "double": return $"{r}.ReadDouble(ref reader, {plan})";
+            case "bytes": return node.LogicalType == "decimal" ? $"global::TypedKafka.AvroBinaryReader.ToDecimal({r}.ReadBytesSpan(ref reader, {plan}), {node.Scale})" : $"{r}.ReadBytes(ref reader, {plan})";
+            case "string": return node.LogicalType == "uuid" ? $"global::System.Guid.Parse({r}.ReadString(ref reader, {plan}))" : $"{r}.ReadString(ref reader, {plan})";
+            case "fixed": return node.LogicalType == "decimal" ? $"global::TypedKafka.AvroBinaryReader.ToDecimal({r}.ReadFixedSpan(ref reader, {plan}), {node.Scale})" : $"{r}.ReadFixed(ref reader, {plan})";
+            case "enum": return $"({cs(node)}){r}.ReadEnum(ref reader, {plan})";
+            case "record": return $"{ResolvedRecordName(node)}(ref reader, {plan})";
+            case "array":
+            case "map":
+                return $"{ResolvedCollectionName(node)}(ref reader, {plan})";
+            case "union":
+                var other = node.Items.Items.First(b => b.Kind != "null");
+                return $"({r}.IsNull(ref reader, ref {plan}) ? default({cs(other)}?) : {ResolvedExpression(other, cs, named, plan)})";
+            default:
+                throw new InvalidOperationException($"Avro type {node.Kind} cannot be read.");
+        }
+    }
 
     private static bool IsValueType(AvroNode node, Dictionary<string, AvroNode> named)
     {

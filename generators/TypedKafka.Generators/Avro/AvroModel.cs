@@ -27,7 +27,13 @@ internal sealed record AvroNode(
     int Scale,
     EquatableArray<AvroField> Fields,
     EquatableArray<string> Symbols,
-    EquatableArray<AvroNode> Items);
+    EquatableArray<AvroNode> Items)
+{
+    /// <summary>For records, enums and fixed: the namespace (null for none).</summary>
+    public string? Namespace { get; init; }
+
+    public string? FullName => Name is null ? null : Namespace is null ? Name : Namespace + "." + Name;
+}
 
 internal sealed record AvroField(string Name, string PropertyName, AvroNode Type);
 
@@ -36,4 +42,8 @@ internal sealed record AvroBoundModel(
     AvroBoundType? Type,
     AvroNode? Schema,
     EquatableArray<string> GeneratedProperties,
-    EquatableArray<DiagnosticInfo> Diagnostics);
+    EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The schema file's text: emitted as the reader schema that run-time resolution plans are built against.</summary>
+    public string? SchemaJson { get; init; }
+}

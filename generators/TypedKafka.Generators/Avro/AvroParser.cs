@@ -53,9 +53,11 @@ internal static class AvroParser
                 return Fail("TK0008", "the file could not be read");
 
             AvroNode schema;
+            object? schemaJson;
             try
             {
-                schema = new SchemaReader().Read(MiniJson.Parse(file.Text), null);
+                schemaJson = MiniJson.Parse(file.Text);
+                schema = new SchemaReader().Read(schemaJson, null);
             }
             catch (FormatException ex)
             {
@@ -103,7 +105,8 @@ internal static class AvroParser
                     return Fail("TK0007", $"property '{declared.Name}' needs a public setter");
             }
 
-            return new AvroBoundModel(type, schema, generated.ToEquatableArray(), diagnostics.ToEquatableArray());
+            CheckPreviousVersions(type, file, schemaJson, files, diagnostics);
+            return new AvroBoundModel(type, schema, generated.ToEquatableArray(), diagnostics.ToEquatableArray()) { SchemaJson = file.Text };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -111,6 +114,51 @@ internal static class AvroParser
             return new AvroBoundModel(type, null, EquatableArray<string>.Empty, diagnostics.ToEquatableArray());
         }
     }
+
+    /// <summary>
+    /// TK0011: the schema may list its earlier versions (files of the project, relative to it or by path suffix) in the
+    /// attribute "typedkafka.previousVersions"; each must be readable with the current schema.
+    /// </summary>
+    private static void CheckPreviousVersions(AvroBoundType type, SchemaFile file, object? schemaJson, ImmutableArray<SchemaFile> files, List<DiagnosticInfo> diagnostics)
+    {
+        if (schemaJson is not Dictionary<string, object?> root || !root.TryGetValue(SchemaCompatibility.PreviousVersionsAttribute, out var listed))
+            return;
+        if (listed is not List<object?> previous || previous.Any(p => p is not string))
+        {
+            diagnostics.Add(new DiagnosticInfo("TK0008", type.Location, new[] { type.SchemaFile, type.Display, $"\"{SchemaCompatibility.PreviousVersionsAttribute}\" must be an array of file paths" }.ToEquatableArray()));
+            return;
+        }
+
+        string directory = file.Path.Contains('/') ? file.Path.Substring(0, file.Path.LastIndexOf('/') + 1) : "";
+        foreach (string path in previous.Cast<string>())
+        {
+            string wanted = path.Replace('\\', '/');
+            var earlier = files.FirstOrDefault(f => f.Path == directory + wanted)
+                ?? files.FirstOrDefault(f => f.Path == wanted || f.Path.EndsWith("/" + wanted.TrimStart('/'), StringComparison.Ordinal));
+            if (earlier?.Text is null)
+            {
+                diagnostics.Add(new DiagnosticInfo("TK0008", type.Location, new[] { path, type.Display, $"it is listed as an earlier version of {type.SchemaFile} but no AdditionalFiles item has that path" }.ToEquatableArray()));
+                continue;
+            }
+
+            string? problem;
+            try
+            {
+                problem = SchemaCompatibility.Check(MiniJson.Parse(earlier.Text), schemaJson);
+            }
+            catch (FormatException ex)
+            {
+                diagnostics.Add(new DiagnosticInfo("TK0008", type.Location, new[] { path, type.Display, ex.Message }.ToEquatableArray()));
+                continue;
+            }
+
+            if (problem is not null)
+                diagnostics.Add(new DiagnosticInfo("TK0011", type.Location, new[] { type.Display, type.SchemaFile, path, problem }.ToEquatableArray()));
+        }
+    }
+
+    /// <summary>Parses schema JSON into nodes; a <see cref="FormatException"/> says what is wrong.</summary>
+    public static AvroNode ParseSchema(string text) => new SchemaReader().Read(MiniJson.Parse(text), null);
 
     private static string Describe(AvroNode node) => node.LogicalType is null ? (node.Name ?? node.Kind) : $"{node.Kind} ({node.LogicalType})";
 
@@ -168,22 +216,22 @@ internal static class AvroParser
                         result.Add(new AvroField(fieldName, PropertyName(fieldName), Read(fieldType, ns)));
                     }
 
-                    return Node("record", name, null, fields: result);
+                    return Node("record", name, null, fields: result) with { Namespace = ns };
                 }
 
                 case "enum":
                 {
-                    var (name, _) = FullName(obj, enclosingNamespace);
+                    var (name, ns) = FullName(obj, enclosingNamespace);
                     if (!obj.TryGetValue("symbols", out var sy) || sy is not List<object?> symbols || symbols.Any(x => x is not string))
                         throw new FormatException($"enum {name} has no \"symbols\" array of strings");
-                    return Node("enum", name, null, symbols: symbols.Cast<string>().ToList());
+                    return Node("enum", name, null, symbols: symbols.Cast<string>().ToList()) with { Namespace = ns };
                 }
 
                 case "fixed":
                 {
-                    var (name, _) = FullName(obj, enclosingNamespace);
+                    var (name, ns) = FullName(obj, enclosingNamespace);
                     int size = obj.TryGetValue("size", out var z) && z is double d ? (int)d : throw new FormatException($"fixed {name} has no size");
-                    return Node("fixed", name, logical, size: size, scale: Scale(obj));
+                    return Node("fixed", name, logical, size: size, scale: Scale(obj)) with { Namespace = ns };
                 }
 
                 case "array":

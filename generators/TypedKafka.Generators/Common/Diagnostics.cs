@@ -60,9 +60,15 @@ internal static class DiagnosticDescriptors
         "The TypedKafka generator failed while processing '{0}' ({1}); no code was generated for it. Please report this with the type that caused it.",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor AvroSchemaCannotReadEarlierVersion = Create(
+        "TK0011", "Avro schema cannot read an earlier version",
+        "The Avro schema of '{0}' ({1}) cannot read data written with its earlier version '{2}': {3}",
+        DiagnosticSeverity.Error);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidTopicName, UnsupportedHandlerSignature, UnsupportedMessageType, ConflictingMessageTypes, AsyncVoidHandler,
-        BlockingCallInHandler, AvroSchemaMismatch, AvroSchemaInvalid, HandlerNotConstructible, GeneratorFailure);
+        BlockingCallInHandler, AvroSchemaMismatch, AvroSchemaInvalid, HandlerNotConstructible, GeneratorFailure,
+        AvroSchemaCannotReadEarlierVersion);
 
     public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
 

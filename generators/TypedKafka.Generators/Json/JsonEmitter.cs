@@ -210,7 +210,7 @@ internal static class JsonEmitter
 
         var ctorArgs = members.Where(m => m.ConstructorIndex >= 0).OrderBy(m => m.ConstructorIndex)
             .Select(m => $"has{m.Name} ? {Local(m)} : {m.ConstructorDefault}").ToList();
-        var initializers = members.Where(m => m.ConstructorIndex < 0 && m.Assignment is MemberAssignment.RequiredInit or MemberAssignment.Init)
+        var initializers = members.Where(m => m.ConstructorIndex < 0 && (m.Assignment is MemberAssignment.RequiredInit || m.Assignment == MemberAssignment.Init && m.InitAccessorTarget is null))
             .Select(m => $"{m.Name} = {Local(m)},").ToList();
         string construct = ctorArgs.Count == 0 && obj.IsStruct && initializers.Count == 0 ? $"new {type.TypeName}()" : $"new {type.TypeName}({string.Join(", ", ctorArgs)})";
         if (initializers.Count == 0)
@@ -233,16 +233,31 @@ internal static class JsonEmitter
                 w.Line($"if (has{m.Name})");
                 w.Line($"    result.{m.Name} = {Local(m)};");
             }
+            else if (m.Assignment == MemberAssignment.Init && m.InitAccessorTarget is not null)
+            {
+                w.Line($"if (has{m.Name}) // absent: the property keeps its initializer's value");
+                w.Line($"    {InitAccessor(type, m)}({(obj.IsStruct ? "ref " : "")}result, {Local(m)});");
+            }
         }
 
         w.Line("return result;");
         w.Close();
+
+        foreach (var m in members.Where(m => m.ConstructorIndex < 0 && m.Assignment == MemberAssignment.Init && m.InitAccessorTarget is not null))
+        {
+            w.Line();
+            w.Line($"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{m.Name}\")]");
+            w.Line($"private static extern void {InitAccessor(type, m)}({(obj.IsStruct ? "ref " : "")}{m.InitAccessorTarget} target, {m.DeclaredTypeName} value);");
+        }
     }
+
+    private static string InitAccessor(JsonTypeModel type, JsonMemberModel m) => $"Init_{type.Id}_{m.Name}";
 
     private static string Local(JsonMemberModel m) => "v" + m.Name;
 
     /// <summary>Whether the reader tracks that the property was present: for required checks, constructor defaults and optional setters.</summary>
-    private static bool NeedsPresence(JsonMemberModel m) => m.IsRequired || m.ConstructorIndex >= 0 || m.Assignment == MemberAssignment.Setter;
+    private static bool NeedsPresence(JsonMemberModel m) => m.IsRequired || m.ConstructorIndex >= 0 || m.Assignment == MemberAssignment.Setter
+        || m.Assignment == MemberAssignment.Init && m.InitAccessorTarget is not null;
 
     public static string Str(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 

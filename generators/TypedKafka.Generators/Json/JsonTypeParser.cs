@@ -179,8 +179,11 @@ internal sealed class JsonTypeParser
                 : set.IsInitOnly ? MemberAssignment.Init
                 : MemberAssignment.Setter;
             byName[p.Name] = members.Count;
+            // An init accessor declared on a non-generic type is called through [UnsafeAccessor] when the property is present;
+            // on a generic type (where such accessors need matching generic parameters) it stays in the object initializer.
+            string? initTarget = assignment == MemberAssignment.Init && !p.ContainingType.IsGenericType ? p.ContainingType.FullName() : null;
             members.Add(new JsonMemberModel(p.Name, explicitName, "", p.Type.FullNameNullable(), !p.Type.IsValueType, -1, null, assignment,
-                p.IsRequired || p.HasAttribute(JsonSerialization + "JsonRequiredAttribute")));
+                p.IsRequired || p.HasAttribute(JsonSerialization + "JsonRequiredAttribute"), initTarget));
         }
 
         if (ctor is not null)

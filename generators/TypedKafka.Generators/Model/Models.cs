@@ -57,7 +57,14 @@ internal sealed record HandlerModel(
     public string SortKey => $"{GroupId ?? ""}\u0001{Topic}\u0001{HandlerTypeDisplay}\u0001{MethodName}";
 }
 
-internal sealed record MessageModel(string TypeName, string Display, MessageFormat Format, bool AcceptsNull, string Id);
+internal sealed record MessageModel(string TypeName, string Display, MessageFormat Format, bool AcceptsNull, string Id)
+{
+    /// <summary>For an Apache.Avro ISpecificRecord the generator decodes itself: its schema and types (issue 14).</summary>
+    public Avro.SpecificRecordModel? Specific { get; init; }
+
+    /// <summary>For an ISpecificRecord it does not: why (Apache.Avro's SpecificDatumReader is used instead).</summary>
+    public string? SpecificUnsupported { get; init; }
+}
 
 /// <summary>A [KafkaKey] parameter: its type and the built-in deserializer (a property name of TypedKafka.Deserializers).</summary>
 internal sealed record KeyModel(string TypeName, string Deserializer);
@@ -108,8 +115,9 @@ internal enum MemberAssignment
     /// <summary>Assigned after construction when present.</summary>
     Setter = 1,
 
-    /// <summary>An init accessor: always in the object initializer, so a missing property gets default rather than its
-    /// initializer's value, exactly as System.Text.Json's source-generated metadata does.</summary>
+    /// <summary>An init accessor: called after construction only when the property is present (through an
+    /// <c>[UnsafeAccessor]</c> to its init accessor, no reflection), so a missing property keeps its initializer's value,
+    /// as System.Text.Json's reflection-based serializer does (its source-generated metadata loses it).</summary>
     Init = 2,
 
     /// <summary>A C# required member: always in the object initializer.</summary>
@@ -125,4 +133,5 @@ internal sealed record JsonMemberModel(
     int ConstructorIndex,
     string? ConstructorDefault,
     MemberAssignment Assignment,
-    bool IsRequired);
+    bool IsRequired,
+    string? InitAccessorTarget = null);

@@ -78,7 +78,10 @@ public sealed class KafkaMessageBatchBuffer<T> : KafkaBatchBuffer
     {
         T message = KafkaHandlerRuntime.DeserializeValue(_deserializer, _acceptsNull, key, keyIsNull, value, valueIsNull, context);
         var own = new MessageContext(context.Topic, context.Partition, context.Offset, context.Timestamp, context.Headers,
-            keyIsNull ? ReadOnlyMemory<byte>.Empty : key.ToArray(), context.GroupId);
+            keyIsNull ? ReadOnlyMemory<byte>.Empty : key.ToArray(), context.GroupId)
+        {
+            SchemaRegistry = context.SchemaRegistry,
+        };
         _messages.Add(new KafkaMessage<T>(message, own));
     }
 

@@ -16,7 +16,15 @@ public static class KafkaHandlerRuntime
         T result;
         try
         {
-            result = deserializer.Deserialize(value, valueIsNull, new SerializationContext(context.Topic, context.Partition, false, context.Headers));
+            result = deserializer is IMessageDeserializer<T> contextual
+                ? contextual.Deserialize(value, valueIsNull, context)
+                : deserializer.Deserialize(value, valueIsNull, new SerializationContext(context.Topic, context.Partition, false, context.Headers));
+        }
+        catch (SchemaRegistry.SchemaRegistryException ex) when (ex.IsRetriable)
+        {
+            // The registry is down or slow: not a property of the record, so not a deserialization failure (the record is
+            // handled again later instead of following the handler's deserialization policy).
+            throw;
         }
         catch (Exception ex)
         {

@@ -49,6 +49,10 @@ public sealed class MessageContext
 
     public TopicPartition TopicPartition => new(Topic, Partition);
 
+    /// <summary>The Schema Registry the hosting is configured with (<c>TypedKafkaOptions.SchemaRegistry</c>), through which
+    /// generated Avro decoders find the writer schema of a framed value; null without one. Set once per context, not per record.</summary>
+    public SchemaRegistry.ISchemaRegistryClient? SchemaRegistry { get; internal set; }
+
     /// <summary>Refills a reused instance for the next record, without allocating.</summary>
     internal void Set(string topic, int partition, long offset, long timestamp, IReadOnlyList<Header>? headers, ReadOnlyMemory<byte> rawKey, string? groupId)
     {

@@ -14,6 +14,52 @@ public static class ConfluentWireFormat
     /// <summary>Magic byte plus schema id.</summary>
     public const int HeaderSize = 5;
 
+    /// <summary>The header Confluent's serializers (Schema ID serializer strategy "Header") use for a value's schema id.</summary>
+    public const string ValueSchemaIdHeader = "__value_schema_id";
+
+    /// <summary>The header for a key's schema id.</summary>
+    public const string KeySchemaIdHeader = "__key_schema_id";
+
+    /// <summary>
+    /// Finds the schema id header (<see cref="ValueSchemaIdHeader"/> or <see cref="KeySchemaIdHeader"/>): byte 1 then the
+    /// schema's 16-byte GUID in RFC 4122 (big-endian) order, or byte 0 then a 4-byte big-endian id; for Protobuf the
+    /// message indexes follow. When present, the record's payload carries no prefix. The last such header wins.
+    /// </summary>
+    /// <returns>True when the header is present and well formed; <paramref name="guid"/> is <see cref="Guid.Empty"/> for an id.</returns>
+    /// <exception cref="InvalidDataException">The header is present but malformed.</exception>
+    public static bool TryReadSchemaIdHeader(IReadOnlyList<Header> headers, bool isKey, out int schemaId, out Guid guid)
+    {
+        schemaId = 0;
+        guid = Guid.Empty;
+        string name = isKey ? KeySchemaIdHeader : ValueSchemaIdHeader;
+        ReadOnlySpan<byte> value = default;
+        bool found = false;
+        for (int i = 0; i < headers.Count; i++)
+        {
+            if (headers[i].Key == name)
+            {
+                value = headers[i].Value.Span;
+                found = true;
+            }
+        }
+
+        if (!found)
+            return false;
+        if (value.Length >= 17 && value[0] == 1)
+        {
+            guid = new Guid(value.Slice(1, 16), bigEndian: true);
+            return true;
+        }
+
+        if (value.Length >= HeaderSize && value[0] == MagicByte)
+        {
+            schemaId = BinaryPrimitives.ReadInt32BigEndian(value.Slice(1));
+            return true;
+        }
+
+        throw new InvalidDataException($"The {name} header ({value.Length} bytes, first byte {(value.IsEmpty ? "none" : value[0].ToString(System.Globalization.CultureInfo.InvariantCulture))}) is neither 1 + a 16-byte GUID nor 0 + a 4-byte schema id.");
+    }
+
     /// <summary>Reads the Avro/JSON framing: true when <paramref name="data"/> starts with byte 0 and is at least 5 bytes long.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> data, out int schemaId, out ReadOnlySpan<byte> payload)
     {
@@ -125,5 +171,60 @@ public static class KafkaProtobuf
         if (!ConfluentWireFormat.TryReadProtobufHeader(data, out _, out _, out var payload))
             throw new InvalidDataException("The value starts with byte 0 but is not a well-formed Confluent Protobuf frame (magic byte, 4-byte schema id, message indexes).");
         return payload;
+    }
+
+    /// <summary>
+    /// As <see cref="Unframe(ReadOnlySpan{byte}, KafkaWireFormat)"/>, and the frame's message indexes must name the
+    /// handler's message type (<paramref name="expectedIndexes"/>: its index in the .proto file, then in each enclosing
+    /// message): a frame naming another message of the schema is an error, not a misread.
+    /// </summary>
+    public static ReadOnlySpan<byte> Unframe(ReadOnlySpan<byte> data, KafkaWireFormat format, ReadOnlySpan<int> expectedIndexes, string messageName)
+    {
+        if (format == KafkaWireFormat.Plain)
+            return data;
+        if (format == KafkaWireFormat.Auto && (data.IsEmpty || data[0] != ConfluentWireFormat.MagicByte))
+            return data;
+        if (!ConfluentWireFormat.TryReadProtobufHeader(data, out int schemaId, out var indexes, out var payload))
+            throw new InvalidDataException("The value starts with byte 0 but is not a well-formed Confluent Protobuf frame (magic byte, 4-byte schema id, message indexes).");
+        if (!IndexesEqual(indexes, expectedIndexes))
+        {
+            throw new InvalidDataException(
+                $"The Confluent frame names message [{string.Join(", ", ConfluentWireFormat.DecodeMessageIndexes(indexes))}] of schema id {schemaId}; the handler reads {messageName}, which is message [{string.Join(", ", expectedIndexes.ToArray())}].");
+        }
+
+        return payload;
+    }
+
+    /// <summary>Compares encoded indexes with expected ones without allocating (the single byte 0 stands for [0]).</summary>
+    private static bool IndexesEqual(ReadOnlySpan<byte> encoded, ReadOnlySpan<int> expected)
+    {
+        if (encoded.Length == 1 && encoded[0] == 0)
+            return expected.Length == 1 && expected[0] == 0;
+        int position = 0;
+        long count = ReadZigZag(encoded, ref position);
+        if (count != expected.Length)
+            return false;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (ReadZigZag(encoded, ref position) != expected[i])
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads a zig-zag varint from indexes already validated by <see cref="ConfluentWireFormat.TryReadProtobufHeader"/>.</summary>
+    private static long ReadZigZag(ReadOnlySpan<byte> data, ref int position)
+    {
+        ulong raw = 0;
+        for (int shift = 0; position < data.Length; shift += 7)
+        {
+            byte b = data[position++];
+            raw |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+                break;
+        }
+
+        return (long)(raw >> 1) ^ -(long)(raw & 1);
     }
 }

@@ -56,6 +56,8 @@ internal abstract class Processor
 
     public IServiceProvider Services => Engine.Services;
 
+    public TypedKafka.SchemaRegistry.ISchemaRegistryClient? SchemaRegistry => Engine.SchemaRegistry;
+
     /// <summary>Workers holding records now (each runs one handler call at a time), and the most seen at once (status
     /// and tests). Counted under the gate a worker takes anyway, so the hot path pays no extra atomic operation.</summary>
     public int Running => Volatile.Read(ref _busy);
@@ -270,7 +272,7 @@ internal sealed class WorkerSlot(Processor processor)
 {
     public RecordRef[] Records { get; } = new RecordRef[processor is BatchProcessor batch ? batch.BatchSize : 256];
 
-    public MessageContext Context { get; } = new();
+    public MessageContext Context { get; } = new() { SchemaRegistry = processor.SchemaRegistry };
 
     public CallScope Scope { get; } = new(processor);
 

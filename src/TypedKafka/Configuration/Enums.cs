@@ -52,17 +52,25 @@ public enum GroupProtocol
 /// <summary>How connections to brokers are secured (Java <c>security.protocol</c>).</summary>
 public enum SecurityProtocol
 {
+    /// <summary><c>PLAINTEXT</c>: neither TLS nor SASL.</summary>
     Plaintext,
+    /// <summary><c>SSL</c>: TLS, no SASL.</summary>
     Ssl,
+    /// <summary><c>SASL_PLAINTEXT</c>: SASL authentication on an unencrypted connection.</summary>
     SaslPlaintext,
+    /// <summary><c>SASL_SSL</c>: SASL authentication over TLS.</summary>
     SaslSsl,
 }
 
 /// <summary>The SASL mechanism (Java <c>sasl.mechanism</c>).</summary>
 public enum SaslMechanism
 {
+    /// <summary><c>PLAIN</c>: user name and password sent as they are (use it over TLS).</summary>
     Plain,
+    /// <summary><c>SCRAM-SHA-256</c> (KIP-84).</summary>
     ScramSha256,
+    /// <summary><c>SCRAM-SHA-512</c> (KIP-84).</summary>
     ScramSha512,
+    /// <summary><c>OAUTHBEARER</c> (KIP-255): a bearer token from the application's token provider.</summary>
     OAuthBearer,
 }

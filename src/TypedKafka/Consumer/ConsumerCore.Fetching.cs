@@ -510,13 +510,16 @@ internal sealed partial class ConsumerCore
 
     /// <summary>Finds positions for partitions that have none: the committed offset (in a group) or the reset strategy.
     /// Returns how long until a partition backing off after a failed lookup may try again.</summary>
+    /// <remarks>Each lookup is bound to the partition's <see cref="PartitionState.Version"/> read here, under the lock,
+    /// when it is planned: a seek or reset made after this point (even before the lookup task first runs) supersedes it,
+    /// so its answer is dropped and the lookup for the new position starts at once.</remarks>
     private TimeSpan StartPositionLookups()
     {
         var now = Now();
         var nextDue = long.MaxValue;
-        List<PartitionState> committed = [];
-        List<PartitionState> earliest = [];
-        List<PartitionState> latest = [];
+        List<PlannedLookup> committed = [];
+        List<PlannedLookup> earliest = [];
+        List<PlannedLookup> latest = [];
         lock (_gate)
         {
             List<TopicPartition>? noOffset = null;
@@ -528,15 +531,16 @@ internal sealed partial class ConsumerCore
                     nextDue = Math.Min(nextDue, state.RetryAt);
                     continue;
                 }
+                var planned = new PlannedLookup(state, state.Version);
                 if (state.AwaitingCommitted && CommittedLookup is not null)
                 {
-                    committed.Add(state);
+                    committed.Add(planned);
                     continue;
                 }
                 switch (state.PendingReset)
                 {
-                    case AutoOffsetReset.Earliest: earliest.Add(state); break;
-                    case AutoOffsetReset.Latest: latest.Add(state); break;
+                    case AutoOffsetReset.Earliest: earliest.Add(planned); break;
+                    case AutoOffsetReset.Latest: latest.Add(planned); break;
                     default:
                         (noOffset ??= []).Add(state.Partition);
                         state.Error = new NoOffsetForPartitionException([state.Partition]);
@@ -544,29 +548,48 @@ internal sealed partial class ConsumerCore
                 }
             }
             if (noOffset is not null) SignalDataLocked();
-            foreach (var state in committed.Concat(earliest).Concat(latest)) state.PositionLookupInFlight = true;
+            foreach (var planned in committed.Concat(earliest).Concat(latest)) planned.State.LookupVersion = planned.Version;
         }
+        if (committed.Count + earliest.Count + latest.Count > 0) LookupsPlanned?.Invoke();
         if (committed.Count > 0) Track(LookUpCommittedAsync(committed));
         if (earliest.Count > 0) Track(ResetAsync(earliest, OffsetLookup.Earliest));
         if (latest.Count > 0) Track(ResetAsync(latest, OffsetLookup.Latest));
         return UntilDue(nextDue, now);
     }
 
-    private async Task LookUpCommittedAsync(List<PartitionState> states)
+    /// <summary>Test seam: runs on the fetcher loop right after position lookups were planned and before their tasks
+    /// start. A seek made here is one made the instant after the loop planned a reset, the window issue 16 was about.</summary>
+    internal Action? LookupsPlanned { get; set; }
+
+    /// <summary>A position lookup for <see cref="State"/> as it was at <see cref="Version"/>.</summary>
+    private readonly record struct PlannedLookup(PartitionState State, int Version)
+    {
+        /// <summary>The partition still wants this lookup's answer: no seek, reset or revocation since it was planned.</summary>
+        public bool IsCurrent => State.Version == Version && !State.HasPosition;
+
+        public override string ToString() => State.Partition.ToString();
+    }
+
+    private async Task LookUpCommittedAsync(List<PlannedLookup> lookups)
     {
         await Task.Yield();
-        var versions = states.Select(s => s.Version).ToList();
         try
         {
-            var committed = await CommittedLookup!([.. states.Select(s => s.Partition)], _closing.Token).ConfigureAwait(false);
+            var committed = await CommittedLookup!([.. lookups.Select(l => l.State.Partition)], _closing.Token).ConfigureAwait(false);
             lock (_gate)
             {
-                for (var i = 0; i < states.Count; i++)
+                foreach (var lookup in lookups)
                 {
-                    var state = states[i];
-                    if (state.Version != versions[i] || state.HasPosition) continue;
-                    if (committed.TryGetValue(state.Partition, out var offset) && offset is { Offset: >= 0 })
+                    var state = lookup.State;
+                    var found = committed.TryGetValue(state.Partition, out var offset) && offset is { Offset: >= 0 };
+                    if (!lookup.IsCurrent)
                     {
+                        LogSuperseded(lookup, "committed offset", found ? offset!.Offset : null);
+                        continue;
+                    }
+                    if (found)
+                    {
+                        _log.LogDebug("{Partition}: position {Offset} from the committed offset", state.Partition, offset!.Offset);
                         state.SeekTo(offset.Offset, offset.LeaderEpoch);
                     }
                     else
@@ -579,31 +602,37 @@ internal sealed partial class ConsumerCore
         }
         catch (Exception e) when (!_closing.IsCancellationRequested)
         {
-            _log.LogWarning("Looking up committed offsets for {Partitions} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", states), _options.RetryBackoff.TotalMilliseconds, e.Message);
+            _log.LogWarning("Looking up committed offsets for {Partitions} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", lookups), _options.RetryBackoff.TotalMilliseconds, e.Message);
             lock (_gate)
             {
-                foreach (var state in states) state.RetryAt = After(_options.RetryBackoff);
+                foreach (var lookup in lookups.Where(l => l.IsCurrent)) lookup.State.RetryAt = After(_options.RetryBackoff);
             }
         }
         finally
         {
-            EndLookups(states);
+            EndLookups(lookups);
         }
     }
 
-    private async Task ResetAsync(List<PartitionState> states, long timestamp)
+    private async Task ResetAsync(List<PlannedLookup> lookups, long timestamp)
     {
         await Task.Yield();
-        var versions = states.Select(s => s.Version).ToList();
+        var what = timestamp == OffsetLookup.Earliest ? "log start" : "log end";
         try
         {
-            var results = await Offsets.ListAsync(states.ToDictionary(s => s.Partition, _ => timestamp), _options.RequestTimeout, _closing.Token).ConfigureAwait(false);
+            var results = await Offsets.ListAsync(lookups.ToDictionary(l => l.State.Partition, _ => timestamp), _options.RequestTimeout, _closing.Token).ConfigureAwait(false);
             lock (_gate)
             {
-                for (var i = 0; i < states.Count; i++)
+                foreach (var lookup in lookups)
                 {
-                    var state = states[i];
-                    if (state.Version != versions[i] || state.HasPosition || !results.TryGetValue(state.Partition, out var result) || result.Offset < 0) continue;
+                    var state = lookup.State;
+                    if (!results.TryGetValue(state.Partition, out var result) || result.Offset < 0) continue;
+                    if (!lookup.IsCurrent)
+                    {
+                        LogSuperseded(lookup, what, result.Offset);
+                        continue;
+                    }
+                    _log.LogDebug("{Partition}: position {Offset} from the {What}", state.Partition, result.Offset, what);
                     state.SeekTo(result.Offset, result.LeaderEpoch);
                 }
                 SignalDataLocked();
@@ -611,29 +640,37 @@ internal sealed partial class ConsumerCore
         }
         catch (Exception e) when (!_closing.IsCancellationRequested)
         {
-            _log.LogWarning("Resetting offsets of {Partitions} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", states), _options.RetryBackoff.TotalMilliseconds, e.Message);
+            _log.LogWarning("Resetting offsets of {Partitions} to the {What} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", lookups), what, _options.RetryBackoff.TotalMilliseconds, e.Message);
             lock (_gate)
             {
-                foreach (var state in states)
+                foreach (var lookup in lookups.Where(l => l.IsCurrent))
                 {
-                    state.RetryAt = After(_options.RetryBackoff);
-                    if (e is KafkaAuthorizationException or UnsupportedVersionException) state.Error = e;
+                    lookup.State.RetryAt = After(_options.RetryBackoff);
+                    if (e is KafkaAuthorizationException or UnsupportedVersionException) lookup.State.Error = e;
                 }
                 SignalDataLocked();
             }
         }
         finally
         {
-            EndLookups(states);
+            EndLookups(lookups);
         }
     }
 
+    /// <summary>Called under <c>_gate</c>.</summary>
+    private void LogSuperseded(PlannedLookup lookup, string what, long? offset) =>
+        _log.LogDebug("{Partition}: dropped the {What} answer ({Offset}) of a lookup made for position version {Version}; superseded by a seek, reset or revocation (now version {Current})",
+            lookup.State.Partition, what, offset, lookup.Version, lookup.State.Version);
+
     /// <summary>A position lookup ended (answered or not): its partitions may be looked up again, and the loop runs.</summary>
-    private void EndLookups(List<PartitionState> states)
+    private void EndLookups(List<PlannedLookup> lookups)
     {
         lock (_gate)
         {
-            foreach (var state in states) state.PositionLookupInFlight = false;
+            foreach (var lookup in lookups)
+            {
+                if (lookup.State.LookupVersion == lookup.Version) lookup.State.LookupVersion = -1;
+            }
         }
         Wake();
     }

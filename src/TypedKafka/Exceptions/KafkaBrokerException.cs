@@ -5,6 +5,7 @@ namespace TypedKafka;
 /// <summary>A broker answered with a Kafka error code. <see cref="IsRetriable"/> says whether trying again may succeed.</summary>
 public sealed class KafkaBrokerException : KafkaException
 {
+    /// <summary>Creates the exception for the broker's <paramref name="errorCode"/>.</summary>
     public KafkaBrokerException(ErrorCode errorCode, string message, Exception? innerException = null)
         : base(message, innerException)
     {

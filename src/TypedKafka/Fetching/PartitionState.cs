@@ -34,8 +34,13 @@ internal sealed class PartitionState(TopicPartition partition)
     /// <summary>Set when the position must come from the group's committed offset before falling back to a reset.</summary>
     public bool AwaitingCommitted;
 
-    /// <summary>A ListOffsets or OffsetFetch for this partition is under way.</summary>
-    public bool PositionLookupInFlight;
+    /// <summary>The <see cref="Version"/> a position lookup (OffsetFetch or ListOffsets) is under way for, or -1. A seek
+    /// or reset bumps <see cref="Version"/>, so a lookup made for an older position neither applies its answer nor keeps
+    /// the lookup for the new one from starting.</summary>
+    public int LookupVersion = -1;
+
+    /// <summary>A lookup for the current position is under way.</summary>
+    public bool PositionLookupInFlight => LookupVersion == Version;
 
     public long? Highwater;
     public long? LastStableOffset;

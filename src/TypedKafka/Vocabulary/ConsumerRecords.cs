@@ -32,14 +32,17 @@ public sealed class ConsumerRecords<TKey, TValue> : IReadOnlyCollection<Consumer
     /// <summary>The partitions that have records in this result.</summary>
     public IReadOnlyCollection<TopicPartition> Partitions => _order;
 
+    /// <summary>The number of records in this result, over all partitions.</summary>
     public int Count { get; }
 
+    /// <summary>True when the poll returned no record.</summary>
     public bool IsEmpty => Count == 0;
 
     /// <summary>The records of one partition, in offset order; empty when it has none here.</summary>
     public IReadOnlyList<ConsumerRecord<TKey, TValue>> RecordsFor(TopicPartition partition) =>
         _byPartition.TryGetValue(partition, out var records) ? records : None;
 
+    /// <summary>Every record, partition by partition (in <see cref="Partitions"/> order), each in offset order.</summary>
     public IEnumerator<ConsumerRecord<TKey, TValue>> GetEnumerator()
     {
         foreach (var partition in _order)

@@ -88,6 +88,24 @@ public static class StaticHandlers
     [KafkaTopic("shipments")]
     public static void Shipments(Shipment shipment) => Recorder.Add("Shipments", shipment);
 
+    [KafkaTopic("defaults-orders")]
+    public static void DefaultsOrders(DefaultsOrder order) => Recorder.Add("DefaultsOrders", order);
+
+    [KafkaTopic("defaults-accounts")]
+    public static void DefaultsAccounts(DefaultsAccount account) => Recorder.Add("DefaultsAccounts", account);
+
+    [KafkaTopic("customers")]
+    public static void Customers(Customer customer) => Recorder.Add("Customers", customer);
+
+    [KafkaTopic("avro-parcels")]
+    public static void Parcels(AvroParcelEvent parcel) => Recorder.Add("Parcels", parcel);
+
+    [KafkaTopic("proto-box")]
+    public static void ProtoBox(TypedKafka.RuntimeTests.Proto.ProtoShipment.Types.Box box) => Recorder.Add("ProtoBox", box);
+
+    [KafkaTopic("avro-legacy")]
+    public static void Legacy(AvroLegacyPing ping) => Recorder.Add("Legacy", ping);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 

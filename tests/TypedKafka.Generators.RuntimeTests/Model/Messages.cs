@@ -140,10 +140,61 @@ public partial class Payment
 {
 }
 
+/// <summary>Declared defaults (issue 14): constructor parameter defaults of every kind a JSON member can have.</summary>
+public sealed record DefaultsOrder(
+    string Id,
+    string Channel = "web",
+    int Priority = 3,
+    Status State = Status.Active,
+    double? Ratio = 0.5,
+    decimal Fee = 1.25m,
+    char Grade = 'b',
+    string? Note = null,
+    long Big = -9_000_000_000,
+    Permissions Access = Permissions.Read | Permissions.Write);
+
+/// <summary>Declared defaults (issue 14): property initializers on init-only, settable and required members.</summary>
+public sealed class DefaultsAccount
+{
+    public bool Active { get; init; } = true;
+
+    public string Region { get; set; } = "eu";
+
+    public int Retries { get; init; } = 3;
+
+    public required string Owner { get; init; }
+
+    public List<string>? Tags { get; init; } = ["new"];
+
+    public Point Origin { get; init; } = new() { X = 4, Y = 2 };
+
+    public DefaultsLimits Limits { get; init; } = new();
+}
+
+/// <summary>A struct with an init-only member that has an initializer (a struct's parameterless constructor runs it).</summary>
+public struct DefaultsLimits
+{
+    public DefaultsLimits()
+    {
+    }
+
+    public int Max { get; init; } = 100;
+
+    public int Min { get; set; } = 1;
+}
+
+/// <summary>Bound to Schemas/customer.avsc, the reader of the Avro schema resolution differential test.</summary>
+[AvroSchema("Schemas/customer.avsc")]
+public partial class Customer
+{
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(DiffDoc))]
 [JsonSerializable(typeof(Order))]
 [JsonSerializable(typeof(Envelope))]
+[JsonSerializable(typeof(DefaultsOrder))]
+[JsonSerializable(typeof(DefaultsAccount))]
 internal sealed partial class ReferenceJsonContext : JsonSerializerContext
 {
 }

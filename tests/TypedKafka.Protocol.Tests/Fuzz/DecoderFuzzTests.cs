@@ -22,7 +22,8 @@ public class DecoderFuzzTests(ITestOutputHelper output)
         var (spec, type) = MessageCatalog.Get(name);
         var decode = MessageCatalog.Decoder(type);
         short apiKey = spec.ApiKey ?? -1;
-        var random = new Random(name.GetHashCode(StringComparison.Ordinal) ^ 0x5eed);
+        // A stable seed (string.GetHashCode changes every run), so that a failing input comes back on the next run.
+        var random = new Random(StableSeed(name) ^ 0x5eed);
         var factory = new MessageFactory(random);
         int versions = spec.ValidVersions.High - spec.ValidVersions.Low + 1;
         var valid = new byte[versions][];
@@ -40,28 +41,49 @@ public class DecoderFuzzTests(ITestOutputHelper output)
             int v = random.Next(versions);
             short version = (short)(spec.ValidVersions.Low + v);
             byte[] input = Mutate(random, valid[v], i % 4);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try
+            long allocated = DecodeCountingAllocations(decode, input, version, apiKey, name, ref failures);
+            if (allocated > AllocationConstant + AllocationPerInputByte * input.Length)
             {
-                decode(input, version);
+                // The first throw down a new path also pays one-time runtime costs on this thread (stack trace
+                // metadata, message formatting caches: up to several KB). Those are not the decoder's; what the same
+                // input allocates again is.
+                int ignored = 0;
+                allocated = DecodeCountingAllocations(decode, input, version, apiKey, name, ref ignored);
             }
-            catch (KafkaProtocolException e)
-            {
-                failures++;
-                Assert.Equal(apiKey, e.ApiKey);
-                Assert.Equal(version, e.ApiVersion);
-                Assert.InRange(e.Position, 0, input.Length);
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"{name} v{version} threw {e.GetType().Name} for input {Convert.ToHexString(input)}: {e}");
-            }
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             worstRatio = Math.Max(worstRatio, (allocated - AllocationConstant) / Math.Max(1, input.Length));
             Assert.True(allocated <= AllocationConstant + AllocationPerInputByte * input.Length,
                 $"{name} v{version} allocated {allocated} bytes for {input.Length} input bytes: {Convert.ToHexString(input)}");
         }
         output.WriteLine($"{name}: {failures}/{IterationsPerMessage} rejected, worst allocation beyond the constant {worstRatio} B/input byte");
+    }
+
+    private static long DecodeCountingAllocations(Func<ReadOnlyMemory<byte>, short, object> decode, byte[] input, short version, short apiKey, string name, ref int failures)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            decode(input, version);
+        }
+        catch (KafkaProtocolException e)
+        {
+            failures++;
+            Assert.Equal(apiKey, e.ApiKey);
+            Assert.Equal(version, e.ApiVersion);
+            Assert.InRange(e.Position, 0, input.Length);
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"{name} v{version} threw {e.GetType().Name} for input {Convert.ToHexString(input)}: {e}");
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    /// <summary>FNV-1a over the name's characters: the same seed in every process.</summary>
+    private static int StableSeed(string name)
+    {
+        uint hash = 2166136261;
+        foreach (char c in name) hash = (hash ^ c) * 16777619;
+        return (int)hash;
     }
 
     private static byte[] Mutate(Random random, byte[] valid, int mode)
