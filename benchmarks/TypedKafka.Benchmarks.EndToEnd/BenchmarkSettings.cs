@@ -28,6 +28,7 @@ internal sealed class BenchmarkSettings
     public List<KeyValuePair<string, string>> TypedKafkaSettings { get; } = [];
     public List<KeyValuePair<string, string>> ConfluentSettings { get; } = [];
     public bool Breakdown { get; private set; }
+    public bool Engine { get; private set; }
     public bool Stalls { get; private set; }
     public bool Timeline { get; private set; }
     public int Startups { get; private set; }
@@ -55,6 +56,10 @@ internal sealed class BenchmarkSettings
                                 (property, Java or kafka-python name, e.g. --tk max.poll.records=2000
                                 --tk FetchMaxWait=00:00:00.100); repeatable
           --cf key=value        a librdkafka setting for every Confluent.Kafka consumer; repeatable
+          --engine              after the rounds, the processing engine's runs on a topic of its own (32 partitions, 64
+                                keys): a 5 ms handler under Partition, Key and Unordered ordering against the bound
+                                (concurrency / measured latency), and a handler slower than the fetcher (peak records in
+                                flight and working set for MaxInFlightRecords 1,000 / 10,000 / 100,000)
           --breakdown           TypedKafka (not tk-framework): split allocations into poll / read (caller thread) / the
                                 rest, count polls, and show how many ResponseFrame.Pool arrays are rented per size
           --stalls              TypedKafka (not tk-framework): when no record arrives for 100 ms, print the fetcher's
@@ -111,6 +116,7 @@ internal sealed class BenchmarkSettings
                 case "--tk": s.TypedKafkaSettings.Add(NextPair()); break;
                 case "--cf": s.ConfluentSettings.Add(NextPair()); break;
                 case "--breakdown": s.Breakdown = true; break;
+                case "--engine": s.Engine = true; break;
                 case "--stalls": s.Stalls = true; break;
                 case "--timeline": s.Timeline = true; break;
                 case "--timeout": s.RunTimeout = TimeSpan.FromSeconds(NextInt(1)); break;
@@ -130,7 +136,8 @@ internal sealed class BenchmarkSettings
     /// <summary>The arguments that the broker child needs to load the same data.</summary>
     public IEnumerable<string> BrokerArguments() =>
         ["--broker", "--records", Records.ToString(CultureInfo.InvariantCulture), "--partitions", Partitions.ToString(CultureInfo.InvariantCulture),
-         "--topic", Topic, "--batch", BatchRecords.ToString(CultureInfo.InvariantCulture), .. (Lz4 ? new[] { "--lz4" } : [])];
+         "--topic", Topic, "--batch", BatchRecords.ToString(CultureInfo.InvariantCulture), .. (Lz4 ? new[] { "--lz4" } : []),
+         .. (Engine ? new[] { "--engine" } : [])];
 }
 
 internal sealed class HelpRequestedException : Exception

@@ -37,6 +37,16 @@ internal static class BrokerHost
         }
         Console.Error.WriteLine($"[broker] loaded {settings.Records:N0} records ({(settings.Lz4 ? "lz4" : "uncompressed")}) over {settings.Partitions} partitions in batches of {settings.BatchRecords:N0} in {watch.Elapsed.TotalSeconds:0.0} s");
 
+        if (settings.Engine)
+        {
+            // The engine runs' topic: keys k0..k63, two per partition (record i goes to partition i % 32).
+            cluster.CreateTopic(EngineHandlers.Topic, EngineRuns.Partitions);
+            using var producer = cluster.CreateProducer(producerOptions);
+            await producer.ProduceManyAsync(EngineHandlers.Topic, EngineRuns.Records,
+                i => new TestRecord(System.Text.Encoding.UTF8.GetBytes($"k{i % EngineHandlers.Keys}"), Data.Value(i)) { Partition = i % EngineRuns.Partitions }).ConfigureAwait(false);
+            Console.Error.WriteLine($"[broker] loaded {EngineRuns.Records:N0} records into {EngineHandlers.Topic}");
+        }
+
         Console.Out.WriteLine(ReadyPrefix + cluster.BootstrapServers);
         Console.Out.Flush();
 

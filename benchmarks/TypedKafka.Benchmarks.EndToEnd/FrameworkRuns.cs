@@ -59,6 +59,7 @@ internal sealed class FrameworkRuns(BenchmarkSettings settings, Func<ConsumerOpt
             options.Consumer = consumer;
             options.GroupId = groupId;
             options.CommitInterval = CommitInterval;
+            options.Groups = [groupId]; // not the --engine handlers' groups of this assembly
         });
         var host = builder.Build();
         RunResult? result = null;
@@ -82,7 +83,7 @@ internal sealed class FrameworkRuns(BenchmarkSettings settings, Func<ConsumerOpt
                 assigned = Stopwatch.GetTimestamp();
                 join = joinMeter.Stop("tk-framework join", 0, 0);
                 meter.Start();
-                await FrameworkSink.Done.WaitAsync(timeout.Token).ConfigureAwait(false);
+                await FrameworkSink.WaitAsync(timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {

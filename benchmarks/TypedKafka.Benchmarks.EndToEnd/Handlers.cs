@@ -27,30 +27,47 @@ public static class OrderHandlers
 }
 
 /// <summary>
-/// What the tk-framework handler does per record: counts it, sums the quantities (so the value is really read), takes
-/// the time of the first and of the <see cref="Target"/>-th record and completes <see cref="Done"/> at the latter.
-/// The hosting calls the handlers of one group sequentially (one worker per group, one group here), so plain fields
-/// suffice; <see cref="Done"/> publishes them to the waiting thread.
+/// What the tk-framework handler does per record: counts it and sums the quantities (so the value is really read) in
+/// counters of its own thread (the engine runs partitions on several workers at once, and a shared interlocked counter
+/// would cost the handler a cache-line transfer per record, which a no-op handler does not have), notes the time of the
+/// first record, and lets <see cref="WaitAsync"/> (polling the sum every millisecond) note when the target was reached.
 /// </summary>
 internal static class FrameworkSink
 {
-    private static long _count;
-    private static long _quantity;
+    private sealed class Counter
+    {
+        public long Count;
+        public long Quantity;
+    }
+
+    [ThreadStatic]
+    private static Counter? _mine;
+
+    private static readonly List<Counter> All = [];
     private static long _target = long.MaxValue;
     private static long _first;
     private static long _last;
-    private static TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public static Task Done => _done.Task;
 
     public static long Target => _target;
 
-    /// <summary>Records handled since <see cref="Reset"/> (racy while the run is going; exact once <see cref="Done"/> completed).</summary>
-    public static long Count => Volatile.Read(ref _count);
+    /// <summary>Records handled since <see cref="Reset"/> (racy while the run is going).</summary>
+    public static long Count
+    {
+        get
+        {
+            lock (All) return All.Sum(c => Volatile.Read(ref c.Count));
+        }
+    }
 
-    public static long Quantity => _quantity;
+    public static long Quantity
+    {
+        get
+        {
+            lock (All) return All.Sum(c => Volatile.Read(ref c.Quantity));
+        }
+    }
 
-    /// <summary><see cref="Stopwatch"/> timestamps of the first and of the <see cref="Target"/>-th record.</summary>
+    /// <summary><see cref="Stopwatch"/> timestamps of the first record and of the moment the target was seen reached.</summary>
     public static long FirstTimestamp => _first;
 
     public static long LastTimestamp => _last;
@@ -58,23 +75,38 @@ internal static class FrameworkSink
     /// <summary>Call before the host starts (no handler may be running).</summary>
     public static void Reset(long target)
     {
-        _count = 0;
-        _quantity = 0;
+        lock (All)
+        {
+            foreach (var counter in All)
+            {
+                counter.Count = 0;
+                counter.Quantity = 0;
+            }
+        }
         _first = 0;
         _last = 0;
         _target = target;
-        _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Completes when <see cref="Target"/> records were handled (checked every millisecond).</summary>
+    public static async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        while (Count < _target) await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        _last = Stopwatch.GetTimestamp();
     }
 
     public static void Add(Order order)
     {
-        var n = ++_count;
-        _quantity += order.Qty;
-        if (n == 1) _first = Stopwatch.GetTimestamp();
-        if (n == _target)
-        {
-            _last = Stopwatch.GetTimestamp();
-            _done.TrySetResult();
-        }
+        var mine = _mine ??= Register();
+        if (mine.Count == 0 && Volatile.Read(ref _first) == 0) Interlocked.CompareExchange(ref _first, Stopwatch.GetTimestamp(), 0);
+        Volatile.Write(ref mine.Quantity, mine.Quantity + order.Qty);
+        Volatile.Write(ref mine.Count, mine.Count + 1);
+    }
+
+    private static Counter Register()
+    {
+        var counter = new Counter();
+        lock (All) All.Add(counter);
+        return counter;
     }
 }

@@ -137,8 +137,15 @@ public static class Program
                 }
             }
 
+            var engineReport = "";
+            if (settings.Engine)
+            {
+                Console.Error.WriteLine("Engine runs:");
+                engineReport = "\n## The processing engine\n\n" + await new EngineRuns(tk.Options).RunAsync().ConfigureAwait(false);
+            }
+
             var loadAfter = LoadAverage();
-            var report = Report.Build(settings, args, results, failures, startedAt, loadBefore, loadAfter, confluentNative);
+            var report = Report.Build(settings, args, results, failures, startedAt, loadBefore, loadAfter, confluentNative) + engineReport;
             Console.WriteLine(report);
             if (settings.OutputFile is { } file) await File.WriteAllTextAsync(file, report).ConfigureAwait(false);
             return failures.Count == 0 ? 0 : 1;

@@ -184,7 +184,7 @@ public sealed partial class KafkaHandlerGenerator
                 w.Line($"        typeof({h.Message.TypeName}), {(h.Key is null ? "null" : $"typeof({h.Key.TypeName.TrimEnd('?')})")}, global::TypedKafka.KafkaMessageFormat.{FormatName(h.Message.Format)},");
                 w.Line($"        typeof({h.HandlerTypeName}), {JsonEmitter.Str(h.MethodName)},");
                 w.Line($"        global::TypedKafka.DeserializationErrorPolicy.{(h.ErrorPolicy == 1 ? "Skip" : "Stop")}, global::TypedKafka.KafkaWireFormat.{WireFormatName(h.WireFormat)},");
-                w.Line($"        Value{i}, {invoker}, {batch}, {h.MaxBatchSize}),");
+                w.Line($"        Value{i}, {invoker}, {batch}, {h.MaxBatchSize}, global::TypedKafka.KafkaOrdering.{OrderingName(h.Ordering)}, {h.MaxConcurrency}, {h.MaxBatchWaitMs}),");
             }
 
             w.Line("};");
@@ -332,7 +332,7 @@ public sealed partial class KafkaHandlerGenerator
             w.Line();
             string signature = string.Join(", ", h.Arguments.Select(a => a switch
             {
-                HandlerArgument.Message => h.IsBatch ? $"IReadOnlyList<{h.Message.Display}>" : h.Message.Display,
+                HandlerArgument.Message => h.IsMessageBatch ? $"IReadOnlyList<KafkaMessage<{h.Message.Display}>>" : h.IsBatch ? $"IReadOnlyList<{h.Message.Display}>" : h.Message.Display,
                 HandlerArgument.Context => "MessageContext",
                 HandlerArgument.CancellationToken => "CancellationToken",
                 _ => "[KafkaKey] " + h.Key!.TypeName.Replace("global::", ""),
@@ -352,10 +352,12 @@ public sealed partial class KafkaHandlerGenerator
 
             if (h.IsBatch)
             {
+                string buffer = h.IsMessageBatch ? "KafkaMessageBatchBuffer" : "KafkaBatchBuffer";
+                string element = h.IsMessageBatch ? $"global::TypedKafka.KafkaMessage<{h.Message.TypeName}>" : h.Message.TypeName;
                 w.Line($"private static global::TypedKafka.KafkaBatchBuffer CreateBatch{i}() =>");
-                w.Line($"    new global::TypedKafka.KafkaBatchBuffer<{h.Message.TypeName}>(Value{i}, {Bool(h.Message.AcceptsNull)}, CallBatch{i});");
+                w.Line($"    new global::TypedKafka.{buffer}<{h.Message.TypeName}>(Value{i}, {Bool(h.Message.AcceptsNull)}, CallBatch{i});");
                 w.Line();
-                w.Open($"private static {ValueTask} CallBatch{i}(global::System.Collections.Generic.IReadOnlyList<{h.Message.TypeName}> messages, {Context} context, {Services} services, {Token} cancellationToken)");
+                w.Open($"private static {ValueTask} CallBatch{i}(global::System.Collections.Generic.IReadOnlyList<{element}> messages, {Context} context, {Services} services, {Token} cancellationToken)");
                 EmitReturn(w, h, call);
                 w.Close();
                 return;
@@ -429,6 +431,8 @@ public sealed partial class KafkaHandlerGenerator
         }
 
         private static string Bool(bool value) => value ? "true" : "false";
+
+        private static string OrderingName(int value) => value switch { 1 => "Key", 2 => "Unordered", _ => "Partition" };
 
         private static string WireFormatName(int value) => value switch { 1 => "Confluent", 2 => "Plain", _ => "Auto" };
     }

@@ -54,7 +54,7 @@ public sealed partial class KafkaHandlerGenerator
                     continue; // TK0001, reported by HandlerAnalyzer
 
                 string? groupId = null;
-                int errorPolicy = 0, wireFormat = 0, maxBatch = 0;
+                int errorPolicy = 0, wireFormat = 0, maxBatch = 0, ordering = 0, maxConcurrency = 0, maxBatchWait = 0;
                 foreach (var named in attribute.NamedArguments)
                 {
                     switch (named.Key)
@@ -63,6 +63,9 @@ public sealed partial class KafkaHandlerGenerator
                         case "OnDeserializationError": errorPolicy = named.Value.Value is int e ? e : 0; break;
                         case "WireFormat": wireFormat = named.Value.Value is int f ? f : 0; break;
                         case "MaxBatchSize": maxBatch = named.Value.Value is int b ? b : 0; break;
+                        case "Ordering": ordering = named.Value.Value is int o ? o : 0; break;
+                        case "MaxConcurrency": maxConcurrency = named.Value.Value is int c ? c : 0; break;
+                        case "MaxBatchWaitMs": maxBatchWait = named.Value.Value is int w ? w : 0; break;
                     }
                 }
 
@@ -107,7 +110,8 @@ public sealed partial class KafkaHandlerGenerator
                     handlers.Add(new HandlerModel(
                         topic!, groupId, errorPolicy, wireFormat, maxBatch,
                         method.ContainingType.FullName(), method.ContainingType.DisplayName(), method.Name,
-                        method.IsStatic, shape.IsBatch, message, key, shape.Arguments.ToEquatableArray(), shape.Returns, factory));
+                        method.IsStatic, shape.IsBatch, message, key, shape.Arguments.ToEquatableArray(), shape.Returns, factory,
+                        shape.IsMessageBatch, ordering, maxConcurrency, maxBatchWait));
                 }
             }
 

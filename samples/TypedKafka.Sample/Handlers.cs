@@ -49,7 +49,9 @@ public sealed class Tally
 /// <summary>The handlers: the generator emits their deserializers and dispatch; AddTypedKafka runs them.</summary>
 public sealed class OrderHandlers(Tally tally)
 {
-    [KafkaTopic("orders")]
+    // Orders are keyed by customer: one customer's orders are handled one at a time in order, different customers'
+    // orders at the same time (up to 16 here), so a slow or failing order holds back only its customer.
+    [KafkaTopic("orders", Ordering = KafkaOrdering.Key, MaxConcurrency = 16)]
     public void OnOrder(Order order, MessageContext context)
     {
         if (order.Qty <= 0) throw new InvalidOperationException($"Order {order.Id} at {context} has no quantity.");

@@ -43,7 +43,7 @@ try
     using var producer = NativeProducer.Create(bootstrap);
     var clock = Stopwatch.StartNew();
     await producer.ProduceAsync("orders", Enumerable.Range(0, count).Select(i => new TestRecord(
-        Encoding.UTF8.GetBytes($"order-{i}"),
+        Encoding.UTF8.GetBytes($"customer-{i % 13}"), // the key: orders of one customer stay in order (Key ordering)
         Encoding.UTF8.GetBytes($$"""{"Id":{{i}},"Sku":"ABC-{{i % 97:00000}}","Qty":{{1 + i % 5}},"Price":{{10 + i % 7}}.25}"""))), ct);
     // Payments: the current schema (v2) for even orders, the older v1 (int amount, no currency) for odd ones, each
     // framed with its registry id as Confluent's serializers frame them.
@@ -74,7 +74,7 @@ try
     while (tally.Total < 3L * count && !ct.IsCancellationRequested) await Task.Delay(50, ct);
     Console.WriteLine($"Handled {tally.Orders} orders, {tally.Payments} payments ({tally.RevenueCents / 100m:0.00} in total, {tally.DefaultedCurrency} of them written with schema v1 and given the default currency) " +
                       $"and {tally.Shipments} shipments ({tally.Parcels} parcels) in {clock.ElapsedMilliseconds} ms.");
-    await host.StopAsync(ct); // finishes the record in hand, commits, leaves the groups
+    await host.StopAsync(ct); // stops fetching, lets the handlers in flight finish, commits, leaves the groups
 
     // 3. The committed offsets, read back with a plain KafkaConsumer.
     foreach (var (group, topic) in new[] { ("sample", "orders"), ("sample", "payments"), ("logistics", "shipments") })

@@ -40,6 +40,25 @@ internal static class TypedKafkaConfiguration
                 case "shutdowntimeout":
                     options.ShutdownTimeout = Duration(child, path);
                     break;
+                case "maxinflightrecords":
+                    options.MaxInFlightRecords = int.TryParse(Value(child, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out var max)
+                        ? max
+                        : throw new ArgumentException($"Setting '{path}' is not an integer: '{child.Value}'.", path);
+                    break;
+                case "onfatalerror":
+                    options.OnFatalError = Enum.TryParse<FatalErrorAction>(Value(child, path), ignoreCase: true, out var action) && Enum.IsDefined(action)
+                        ? action
+                        : throw new ArgumentException($"Setting '{path}' is '{child.Value}'; expected StopHost or Restart.", path);
+                    break;
+                case "restartbackoff":
+                    options.RestartBackoff = Duration(child, path);
+                    break;
+                case "groups":
+                    // A list (Groups:0, Groups:1, ...) or one comma-separated value.
+                    var items = child.GetChildren().Select(c => c.Value ?? string.Empty).ToList();
+                    var groups = items.Count > 0 ? items : Value(child, path).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+                    options.Groups = groups;
+                    break;
                 case "schemaregistry":
                     options.SchemaRegistry ??= new TypedKafka.SchemaRegistry.SchemaRegistryOptions();
                     BindSchemaRegistry(child, options.SchemaRegistry);

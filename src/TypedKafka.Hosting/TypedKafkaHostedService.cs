@@ -7,8 +7,10 @@ using Microsoft.Extensions.Options;
 namespace TypedKafka.Hosting;
 
 /// <summary>
-/// Starts one <see cref="GroupWorker"/> per consumer group found among the generated handlers and stops them
-/// gracefully: each finishes the record in hand, commits what was processed and leaves its group.
+/// Starts one <see cref="GroupEngine"/> per consumer group found among the generated handlers (only those of
+/// <see cref="TypedKafkaOptions.Groups"/> when it is set) and stops them gracefully: each stops fetching, lets its
+/// handlers in flight finish, commits and leaves its group. A group that hits a fatal error stops the application or
+/// is rebuilt, per <see cref="TypedKafkaOptions.OnFatalError"/>.
 /// </summary>
 internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
 {
@@ -17,8 +19,10 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
     private readonly TypedKafkaReadiness _readiness;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<Task> _workers = [];
+    private readonly List<Task> _groups = [];
+    private readonly Dictionary<string, GroupEngine> _engines = new(StringComparer.Ordinal);
     private TypedKafka.SchemaRegistry.SchemaRegistryClient? _ownedRegistry;
+    private TypedKafka.SchemaRegistry.ISchemaRegistryClient? _registry;
 
     public TypedKafkaHostedService(IServiceProvider services, IOptions<TypedKafkaOptions> options, TypedKafkaReadiness readiness)
     {
@@ -28,13 +32,32 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
         _log = services.GetService<ILoggerFactory>()?.CreateLogger("TypedKafka.Hosting") ?? NullLogger.Instance;
     }
 
+    /// <summary>The engine running each group now (tests read processor figures from it).</summary>
+    internal GroupEngine? Engine(string groupId)
+    {
+        lock (_engines) return _engines.GetValueOrDefault(groupId);
+    }
+
+    /// <exception cref="ArgumentException">A handler attribute has a bad value, or <see cref="TypedKafkaOptions.Groups"/>
+    /// names a group no handler uses.</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var catalogs = KafkaHandlerRegistry.Catalogs.Concat(_services.GetServices<KafkaHandlerCatalog>()).Distinct().ToList();
         var plan = HandlerPlan.Build(catalogs, _options);
+        if (_options.Groups.Count > 0)
+        {
+            var known = plan.Select(g => g.GroupId).ToHashSet(StringComparer.Ordinal);
+            var unknown = _options.Groups.Where(g => !known.Contains(g)).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException(
+                    $"TypedKafka:Groups names {string.Join(", ", unknown.Select(g => $"'{g}'"))}, which no handler uses; the handlers' groups are {string.Join(", ", known.Order(StringComparer.Ordinal).Select(g => $"'{g}'"))}.",
+                    nameof(TypedKafkaOptions.Groups));
+            var wanted = _options.Groups.ToHashSet(StringComparer.Ordinal);
+            plan = [.. plan.Where(g => wanted.Contains(g.GroupId))];
+        }
         if (plan.Count == 0)
         {
-            _log.LogWarning("AddTypedKafka found no [KafkaTopic] handlers; no consumer is started.");
+            Log.NoHandlers(_log);
             return Task.CompletedTask;
         }
         // One registry client (and so one schema cache) for every group: a registered ISchemaRegistryClient, else one
@@ -42,12 +65,58 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
         var registry = _services.GetService<TypedKafka.SchemaRegistry.ISchemaRegistryClient>();
         if (registry is null && _options.SchemaRegistry is { } registryOptions)
             registry = _ownedRegistry = new TypedKafka.SchemaRegistry.SchemaRegistryClient(registryOptions);
+        _registry = registry;
         foreach (var group in plan)
         {
-            var worker = new GroupWorker(group.GroupId, group.CatalogGroup, group.Routes, _options, _services, _readiness, _log) { SchemaRegistry = registry };
-            _workers.Add(Task.Run(() => worker.RunAsync(_stopping.Token), CancellationToken.None));
+            var engine = NewEngine(group, restarts: 0);
+            _groups.Add(Task.Run(() => RunGroupAsync(group, engine), CancellationToken.None));
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Runs one group until the host stops; after a fatal error stops the host or rebuilds the group.</summary>
+    private async Task RunGroupAsync(HandlerPlan.Group group, GroupEngine engine)
+    {
+        var restarts = 0;
+        var backoff = _options.RestartBackoff;
+        while (true)
+        {
+            Exception? fatal;
+            try
+            {
+                fatal = await engine.RunAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                fatal = e;
+            }
+            if (fatal is null) return;
+            if (_options.OnFatalError == FatalErrorAction.StopHost)
+            {
+                Log.FatalStopHost(_log, fatal, group.GroupId, fatal.Message);
+                _services.GetService<IHostApplicationLifetime>()?.StopApplication();
+                return;
+            }
+            restarts++;
+            Log.FatalRestart(_log, fatal, group.GroupId, backoff.TotalMilliseconds, restarts, fatal.Message);
+            try
+            {
+                await Task.Delay(backoff, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
+            engine = NewEngine(group, restarts);
+        }
+    }
+
+    private GroupEngine NewEngine(HandlerPlan.Group group, int restarts)
+    {
+        var engine = new GroupEngine(group, _options, _services, _readiness, _log, restarts) { SchemaRegistry = _registry };
+        lock (_engines) _engines[group.GroupId] = engine;
+        return engine;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -55,11 +124,11 @@ internal sealed class TypedKafkaHostedService : IHostedService, IAsyncDisposable
         _stopping.Cancel();
         try
         {
-            await Task.WhenAll(_workers).WaitAsync(_options.ShutdownTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(_groups).WaitAsync(_options.ShutdownTimeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Each worker logged its own failure.
+            // Each group logged its own failure.
         }
     }
 
@@ -77,55 +146,75 @@ internal static class HandlerPlan
 {
     public sealed record Group(string GroupId, string? CatalogGroup, IReadOnlyDictionary<string, TopicRoute> Routes);
 
-    /// <exception cref="InvalidOperationException">Handlers name no group and <see cref="TypedKafkaOptions.GroupId"/> is not set.</exception>
+    /// <exception cref="InvalidOperationException">Handlers name no group, <see cref="TypedKafkaOptions.GroupId"/> is not set
+    /// and <see cref="TypedKafkaOptions.Groups"/> is empty.</exception>
+    /// <exception cref="ArgumentException">A handler's attribute has a bad Ordering, MaxConcurrency, MaxBatchSize or
+    /// MaxBatchWaitMs, or the record handlers of one topic disagree on their ordering.</exception>
     public static IReadOnlyList<Group> Build(IReadOnlyList<KafkaHandlerCatalog> catalogs, TypedKafkaOptions options)
     {
-        var groups = new List<Group>();
         var handlers = catalogs.SelectMany(c => c.Handlers.Select(h => (Catalog: c, Handler: h))).ToList();
-        foreach (var byGroup in handlers.GroupBy(h => h.Handler.GroupId))
+        foreach (var (_, handler) in handlers) Validate(handler);
+        var groups = new List<(string GroupId, string? CatalogGroup, KafkaHandlerCatalog Catalog, KafkaHandlerDescriptor Handler)>();
+        foreach (var (catalog, handler) in handlers)
         {
-            var groupId = byGroup.Key ?? options.GroupId ?? options.Consumer.GroupId
-                ?? throw new InvalidOperationException(
-                    $"Handlers without a GroupId ({string.Join(", ", byGroup.Select(h => h.Handler.DisplayName).Distinct())}) need TypedKafka:GroupId to be set.");
+            var groupId = handler.GroupId ?? options.GroupId ?? options.Consumer.GroupId;
+            // With a Groups filter, handlers of an unnamed default group cannot be among the groups asked for.
+            if (groupId is null && options.Groups.Count > 0) continue;
+            if (groupId is null)
+                throw new InvalidOperationException(
+                    $"Handlers without a GroupId ({string.Join(", ", handlers.Where(h => h.Handler.GroupId is null).Select(h => h.Handler.DisplayName).Distinct())}) need TypedKafka:GroupId to be set.");
+            groups.Add((groupId, handler.GroupId, catalog, handler));
+        }
+        // Handlers of the default group and of a group named like it share one consumer.
+        var result = new List<Group>();
+        foreach (var byGroup in groups.GroupBy(g => g.GroupId, StringComparer.Ordinal))
+        {
             var routes = new Dictionary<string, TopicRoute>(StringComparer.Ordinal);
-            foreach (var byTopic in byGroup.GroupBy(h => h.Handler.Topic))
+            foreach (var byTopic in byGroup.GroupBy(h => h.Handler.Topic, StringComparer.Ordinal))
             {
                 KafkaRecordInvoker? invoker = null;
-                foreach (var catalog in byTopic.Select(h => h.Catalog).Distinct())
+                foreach (var (catalog, catalogGroup) in byTopic.Where(h => !h.Handler.IsBatch).Select(h => (h.Catalog, h.CatalogGroup)).Distinct())
                 {
-                    if (!catalog.TryGetInvoker(byGroup.Key, byTopic.Key, out var found)) continue;
+                    if (!catalog.TryGetInvoker(catalogGroup, byTopic.Key, out var found)) continue;
                     invoker = invoker is null ? found : Chain(invoker, found);
                 }
-                var batches = byTopic.Where(h => h.Handler.IsBatch).Select(h => (h.Handler.CreateBatchBuffer!(), h.Handler)).ToList();
+                var records = byTopic.Where(h => !h.Handler.IsBatch).Select(h => h.Handler).ToList();
+                var batches = byTopic.Where(h => h.Handler.IsBatch).Select(h => h.Handler).ToList();
+                var modes = records.Select(h => (h.Ordering, h.MaxConcurrency)).Distinct().ToList();
+                if (modes.Count > 1)
+                    throw new ArgumentException(
+                        $"The record handlers of topic '{byTopic.Key}' in group '{byGroup.Key}' run in one ordering, but they disagree: " +
+                        string.Join("; ", records.Select(h => $"{h.DisplayName} has Ordering = {h.Ordering}, MaxConcurrency = {h.MaxConcurrency}")) + ".",
+                        nameof(KafkaTopicAttribute.Ordering));
+                var ordering = modes.Count == 1 ? modes[0].Ordering : KafkaOrdering.Partition;
+                var concurrency = modes.Count == 1 && modes[0].MaxConcurrency > 0
+                    ? modes[0].MaxConcurrency
+                    : ordering == KafkaOrdering.Partition ? int.MaxValue : DefaultConcurrency;
                 var policy = byTopic.Any(h => h.Handler.OnDeserializationError == DeserializationErrorPolicy.Stop)
                     ? DeserializationErrorPolicy.Stop
                     : DeserializationErrorPolicy.Skip;
-                routes[byTopic.Key] = new TopicRoute(byTopic.Key, invoker, batches, policy);
+                routes[byTopic.Key] = new TopicRoute(byTopic.Key, invoker, string.Join(" + ", records.Select(h => h.DisplayName)), ordering, concurrency, batches, policy);
             }
-            groups.Add(new Group(groupId, byGroup.Key, routes));
+            result.Add(new Group(byGroup.Key, byGroup.First().CatalogGroup, routes));
         }
-        // Handlers of the default group and of a group named like it share one consumer.
-        return [.. groups.GroupBy(g => g.GroupId).Select(g => g.Count() == 1 ? g.First() : Merge(g.ToList()))];
+        return result;
     }
 
-    private static Group Merge(List<Group> groups)
+    /// <summary>MaxConcurrency = 0 with Key or Unordered ordering.</summary>
+    public const int DefaultConcurrency = 64;
+
+    private static void Validate(KafkaHandlerDescriptor handler)
     {
-        var routes = new Dictionary<string, TopicRoute>(StringComparer.Ordinal);
-        foreach (var group in groups)
-        {
-            foreach (var (topic, route) in group.Routes)
-            {
-                routes[topic] = routes.TryGetValue(topic, out var existing)
-                    ? existing with
-                    {
-                        Invoker = existing.Invoker is null ? route.Invoker : route.Invoker is null ? existing.Invoker : Chain(existing.Invoker, route.Invoker),
-                        Batches = [.. existing.Batches, .. route.Batches],
-                        OnDeserializationError = existing.OnDeserializationError == DeserializationErrorPolicy.Stop ? DeserializationErrorPolicy.Stop : route.OnDeserializationError,
-                    }
-                    : route;
-            }
-        }
-        return new Group(groups[0].GroupId, groups[0].CatalogGroup, routes);
+        if (!Enum.IsDefined(handler.Ordering))
+            throw new ArgumentException($"{handler.DisplayName}: [KafkaTopic(\"{handler.Topic}\")] has Ordering = {(int)handler.Ordering}, which is not a KafkaOrdering.", nameof(KafkaTopicAttribute.Ordering));
+        if (handler.MaxConcurrency < 0)
+            throw new ArgumentException($"{handler.DisplayName}: [KafkaTopic(\"{handler.Topic}\")] has MaxConcurrency = {handler.MaxConcurrency}; use 0 for the default or a positive number.", nameof(KafkaTopicAttribute.MaxConcurrency));
+        if (handler.MaxBatchSize < 0)
+            throw new ArgumentException($"{handler.DisplayName}: [KafkaTopic(\"{handler.Topic}\")] has MaxBatchSize = {handler.MaxBatchSize}; use 0 for the default (500) or a positive number.", nameof(KafkaTopicAttribute.MaxBatchSize));
+        if (handler.MaxBatchWaitMs < 0)
+            throw new ArgumentException($"{handler.DisplayName}: [KafkaTopic(\"{handler.Topic}\")] has MaxBatchWaitMs = {handler.MaxBatchWaitMs}; use 0 (no wait) or a positive number.", nameof(KafkaTopicAttribute.MaxBatchWaitMs));
+        if (handler.IsBatch && handler.Ordering != KafkaOrdering.Partition)
+            throw new ArgumentException($"{handler.DisplayName}: a batch handler holds records of one partition in offset order, so its Ordering must be Partition, not {handler.Ordering}.", nameof(KafkaTopicAttribute.Ordering));
     }
 
     /// <summary>Runs two invokers for one record (handlers of one topic compiled into different assemblies).</summary>
@@ -143,3 +232,14 @@ internal static class HandlerPlan
         await b.ConfigureAwait(false);
     }
 }
+
+/// <summary>What runs for one topic of a group: the generated record invoker (all record handlers of the topic) with
+/// their ordering and concurrency, and the batch handlers (each its own processor).</summary>
+internal sealed record TopicRoute(
+    string Topic,
+    KafkaRecordInvoker? Invoker,
+    string RecordHandlerNames,
+    KafkaOrdering Ordering,
+    int MaxConcurrency,
+    IReadOnlyList<KafkaHandlerDescriptor> BatchHandlers,
+    DeserializationErrorPolicy OnDeserializationError);

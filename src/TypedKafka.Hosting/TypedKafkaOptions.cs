@@ -33,8 +33,26 @@ public sealed class TypedKafkaOptions
     /// <summary>The longest pause between retries of a failing handler. Default 30 s.</summary>
     public TimeSpan MaxHandlerRetryBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long shutdown waits for the current record, the final commit and leaving the group. Default 30 s.</summary>
+    /// <summary>How long shutdown (and a revocation) waits for the handlers in flight; shutdown's final commit and
+    /// leaving the group fit in it too. Handlers' tokens are cancelled only when it runs out. Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most records a group member holds fetched but not yet committable; past it the busiest partitions
+    /// are paused in the consumer (nothing fetched is dropped) and resumed as they drain. Default 10,000.</summary>
+    public int MaxInFlightRecords { get; set; } = 10_000;
+
+    /// <summary>What happens when a group hits an error it cannot retry (authentication, authorization, a fenced static
+    /// member, corrupt data, a payload that cannot be deserialized under <see cref="DeserializationErrorPolicy.Stop"/>).
+    /// Default <see cref="FatalErrorAction.StopHost"/>.</summary>
+    public FatalErrorAction OnFatalError { get; set; } = FatalErrorAction.StopHost;
+
+    /// <summary>With <see cref="FatalErrorAction.Restart"/>: the pause before the group's consumer is rebuilt, doubling
+    /// after each restart in a row up to 5 minutes. Default 5 s.</summary>
+    public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>When not empty, only the handlers of these groups run in this process (after the default group is
+    /// applied); an id that no handler uses is an error at start. Empty: every group.</summary>
+    public IList<string> Groups { get; set; } = new List<string>();
 
     /// <summary>The Confluent-compatible Schema Registry through which framed Avro values are decoded by schema resolution
     /// when their writer schema differs from the handler type's (section <c>TypedKafka:SchemaRegistry</c>). Default none:
@@ -53,6 +71,17 @@ public sealed class TypedKafkaOptions
         Positive(HandlerRetryBackoff, nameof(HandlerRetryBackoff));
         Positive(MaxHandlerRetryBackoff, nameof(MaxHandlerRetryBackoff));
         Positive(ShutdownTimeout, nameof(ShutdownTimeout));
+        Positive(RestartBackoff, nameof(RestartBackoff));
+        if (MaxInFlightRecords <= 0)
+            throw new ArgumentException($"TypedKafka:MaxInFlightRecords must be positive; it is {MaxInFlightRecords}.", nameof(MaxInFlightRecords));
+        if (!Enum.IsDefined(OnFatalError))
+            throw new ArgumentException($"TypedKafka:OnFatalError is {(int)OnFatalError}, which is neither StopHost nor Restart.", nameof(OnFatalError));
+        ArgumentNullException.ThrowIfNull(Groups, nameof(Groups));
+        foreach (var group in Groups)
+        {
+            if (string.IsNullOrWhiteSpace(group))
+                throw new ArgumentException("TypedKafka:Groups has a blank group id.", nameof(Groups));
+        }
         if (MaxHandlerRetryBackoff < HandlerRetryBackoff)
             throw new ArgumentException($"TypedKafka:MaxHandlerRetryBackoff ({MaxHandlerRetryBackoff}) is less than HandlerRetryBackoff ({HandlerRetryBackoff}).", nameof(MaxHandlerRetryBackoff));
     }
@@ -61,4 +90,14 @@ public sealed class TypedKafkaOptions
     {
         if (value <= TimeSpan.Zero) throw new ArgumentException($"TypedKafka:{name} must be positive; it is {value}.", name);
     }
+}
+
+/// <summary>What a group does after an error it cannot retry.</summary>
+public enum FatalErrorAction
+{
+    /// <summary>Log it as Critical and stop the application (<c>IHostApplicationLifetime.StopApplication()</c>).</summary>
+    StopHost = 0,
+
+    /// <summary>Log it and rebuild the group's consumer after <see cref="TypedKafkaOptions.RestartBackoff"/>.</summary>
+    Restart = 1,
 }

@@ -11,8 +11,32 @@ public sealed class TypedKafkaReadiness
     private readonly Dictionary<string, GroupStatus> _groups = new(StringComparer.Ordinal);
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>One group's state.</summary>
-    public sealed record GroupStatus(string GroupId, bool IsReady, IReadOnlyCollection<TopicPartition> Assignment, Exception? Failure);
+    private readonly Dictionary<string, Func<GroupStatus, GroupStatus>> _live = new(StringComparer.Ordinal);
+
+    /// <summary>One group's state: whether it joined (<see cref="IsReady"/>), its assignment, the error that stopped it,
+    /// and, while it runs, the records it holds fetched but not yet committable, the partitions it paused for
+    /// backpressure and the oldest record that keeps failing.</summary>
+    public sealed record GroupStatus(string GroupId, bool IsReady, IReadOnlyCollection<TopicPartition> Assignment, Exception? Failure)
+    {
+        /// <summary>Records fetched and not yet committable (bounded by <see cref="TypedKafkaOptions.MaxInFlightRecords"/>).</summary>
+        public int RecordsInFlight { get; init; }
+
+        /// <summary>Partitions paused because too many of their records are in flight.</summary>
+        public IReadOnlyCollection<TopicPartition> Paused { get; init; } = [];
+
+        /// <summary>The record (or batch, by its first offset) that has kept failing the longest, or null.</summary>
+        public FailingRecord? OldestFailing { get; init; }
+
+        /// <summary>How many times the group's consumer was rebuilt after a fatal error (<see cref="FatalErrorAction.Restart"/>).</summary>
+        public int Restarts { get; init; }
+    }
+
+    /// <summary>A record whose handler keeps failing: where it is, since when, how many calls so far, the last error.</summary>
+    public sealed record FailingRecord(TopicPartition Partition, long Offset, DateTimeOffset Since, int Attempts, string Error)
+    {
+        /// <summary>How long it has been failing.</summary>
+        public TimeSpan FailingFor => DateTimeOffset.UtcNow - Since;
+    }
 
     /// <summary>True when every group's consumer has an assignment and none has failed.</summary>
     public bool IsReady
@@ -28,7 +52,9 @@ public sealed class TypedKafkaReadiness
     {
         get
         {
-            lock (_gate) return [.. _groups.Values];
+            List<(GroupStatus Status, Func<GroupStatus, GroupStatus>? Live)> groups;
+            lock (_gate) groups = [.. _groups.Values.Select(g => (g, _live.GetValueOrDefault(g.GroupId)))];
+            return [.. groups.Select(g => g.Live is null ? g.Status : g.Live(g.Status))];
         }
     }
 
@@ -46,6 +72,19 @@ public sealed class TypedKafkaReadiness
                 changed = _ready.Task;
             }
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One group's state (null when no such group runs).</summary>
+    public GroupStatus? Group(string groupId) => Groups.FirstOrDefault(g => g.GroupId == groupId);
+
+    /// <summary>Adds the live figures of a running group to its reported state (null: the group stopped).</summary>
+    internal void Live(string groupId, Func<GroupStatus, GroupStatus>? live)
+    {
+        lock (_gate)
+        {
+            if (live is null) _live.Remove(groupId);
+            else _live[groupId] = live;
         }
     }
 

@@ -63,6 +63,7 @@ public sealed class HostingEndToEndTests
             options.Consumer.FetchMaxWait = TimeSpan.FromMilliseconds(100);
             options.Consumer.SessionTimeout = TimeSpan.FromSeconds(6);
             options.Consumer.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
+            options.Groups = ["e2e", "refunds-group"]; // the engine tests' handlers have groups of their own
             configure?.Invoke(options);
         });
         return builder.Build();

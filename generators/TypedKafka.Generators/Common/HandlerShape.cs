@@ -23,6 +23,9 @@ internal sealed class HandlerShape
 
     public bool IsBatch { get; private set; }
 
+    /// <summary>A batch handler taking <c>IReadOnlyList&lt;KafkaMessage&lt;T&gt;&gt;</c> (values with their contexts).</summary>
+    public bool IsMessageBatch { get; private set; }
+
     public IParameterSymbol? KeyParameter { get; private set; }
 
     public string? KeyDeserializer { get; private set; }
@@ -124,6 +127,11 @@ internal sealed class HandlerShape
                 {
                     IsBatch = true;
                     MessageType = list.TypeArguments[0];
+                    if (MessageType is INamedTypeSymbol { IsGenericType: true } wrapped && wrapped.OriginalDefinition.MetadataName() == Names.KafkaMessageT)
+                    {
+                        IsMessageBatch = true;
+                        MessageType = wrapped.TypeArguments[0];
+                    }
                 }
                 else
                 {

@@ -10,6 +10,7 @@ internal static class Names
     public const string AvroSchemaAttribute = "TypedKafka.AvroSchemaAttribute";
     public const string KafkaJsonNamingAttribute = "TypedKafka.KafkaJsonNamingAttribute";
     public const string MessageContext = "TypedKafka.MessageContext";
+    public const string KafkaMessageT = "TypedKafka.KafkaMessage`1";
 
     public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat;
 

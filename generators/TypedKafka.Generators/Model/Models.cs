@@ -47,7 +47,11 @@ internal sealed record HandlerModel(
     KeyModel? Key,
     EquatableArray<HandlerArgument> Arguments,
     ReturnKind Returns,
-    FactoryModel? Factory)
+    FactoryModel? Factory,
+    bool IsMessageBatch = false,
+    int Ordering = 0,
+    int MaxConcurrency = 0,
+    int MaxBatchWaitMs = 0)
 {
     /// <summary>Deterministic order of handlers in the emitted catalog.</summary>
     public string SortKey => $"{GroupId ?? ""}\u0001{Topic}\u0001{HandlerTypeDisplay}\u0001{MethodName}";

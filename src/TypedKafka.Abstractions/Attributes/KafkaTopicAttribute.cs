@@ -24,8 +24,36 @@ public sealed class KafkaTopicAttribute(string topic) : Attribute
     /// <summary>Whether the value carries the Confluent Schema Registry prefix. Default: <see cref="KafkaWireFormat.Auto"/>.</summary>
     public KafkaWireFormat WireFormat { get; init; }
 
-    /// <summary>For batch handlers (<c>IReadOnlyList&lt;T&gt;</c>): the most records handed to one call; 0 = as many as one poll returned.</summary>
+    /// <summary>Which records of this handler may run at the same time. Default: <see cref="KafkaOrdering.Partition"/>.
+    /// Batch handlers always use <see cref="KafkaOrdering.Partition"/>.</summary>
+    public KafkaOrdering Ordering { get; init; }
+
+    /// <summary>The most records of this handler in flight at once per group member; 0 = the default: every assigned
+    /// partition for <see cref="KafkaOrdering.Partition"/>, 64 for <see cref="KafkaOrdering.Key"/> and
+    /// <see cref="KafkaOrdering.Unordered"/>.</summary>
+    public int MaxConcurrency { get; init; }
+
+    /// <summary>For batch handlers (<c>IReadOnlyList&lt;T&gt;</c> or <c>IReadOnlyList&lt;KafkaMessage&lt;T&gt;&gt;</c>): the most
+    /// records handed to one call; 0 = 500.</summary>
     public int MaxBatchSize { get; init; }
+
+    /// <summary>For batch handlers: how long a partial batch waits for more records before it is handed over, in
+    /// milliseconds; 0 = hand over what is there.</summary>
+    public int MaxBatchWaitMs { get; init; }
+}
+
+/// <summary>Which records of one handler may be handled at the same time.</summary>
+public enum KafkaOrdering
+{
+    /// <summary>One record at a time per partition, in offset order; different partitions at the same time.</summary>
+    Partition = 0,
+
+    /// <summary>One record at a time per key (equal key bytes; all null keys of a partition are one key), in offset
+    /// order; different keys at the same time.</summary>
+    Key = 1,
+
+    /// <summary>Any record beside any other.</summary>
+    Unordered = 2,
 }
 
 /// <summary>Marks the handler parameter that receives the record's key (string, byte[], int, long or Guid, read by the built-in <see cref="Deserializers"/>).</summary>

@@ -28,7 +28,10 @@ public sealed class KafkaHandlerDescriptor
         object valueDeserializer,
         KafkaRecordInvoker? invoker,
         Func<KafkaBatchBuffer>? createBatchBuffer = null,
-        int maxBatchSize = 0)
+        int maxBatchSize = 0,
+        KafkaOrdering ordering = KafkaOrdering.Partition,
+        int maxConcurrency = 0,
+        int maxBatchWaitMs = 0)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(messageType);
@@ -50,6 +53,9 @@ public sealed class KafkaHandlerDescriptor
         Invoker = invoker;
         CreateBatchBuffer = createBatchBuffer;
         MaxBatchSize = maxBatchSize;
+        Ordering = ordering;
+        MaxConcurrency = maxConcurrency;
+        MaxBatchWaitMs = maxBatchWaitMs;
     }
 
     public string Topic { get; }
@@ -85,11 +91,20 @@ public sealed class KafkaHandlerDescriptor
     /// <summary>Runs the handler for one record; null for batch handlers.</summary>
     public KafkaRecordInvoker? Invoker { get; }
 
-    /// <summary>Creates the buffer a batch handler is fed through (one per partition worker); null for record handlers.</summary>
+    /// <summary>Creates the buffer a batch handler is fed through (one per batch in progress); null for record handlers.</summary>
     public Func<KafkaBatchBuffer>? CreateBatchBuffer { get; }
 
-    /// <summary>For batch handlers: the most records per call; 0 = no limit beyond one poll.</summary>
+    /// <summary>For batch handlers: the most records per call, from <see cref="KafkaTopicAttribute.MaxBatchSize"/>; 0 = 500.</summary>
     public int MaxBatchSize { get; }
+
+    /// <summary>From <see cref="KafkaTopicAttribute.Ordering"/>.</summary>
+    public KafkaOrdering Ordering { get; }
+
+    /// <summary>From <see cref="KafkaTopicAttribute.MaxConcurrency"/>; 0 = the ordering's default.</summary>
+    public int MaxConcurrency { get; }
+
+    /// <summary>For batch handlers: from <see cref="KafkaTopicAttribute.MaxBatchWaitMs"/>; 0 = no wait.</summary>
+    public int MaxBatchWaitMs { get; }
 
     public override string ToString() => $"{Topic} ({GroupId ?? "<default group>"}) -> {DisplayName} [{Format}]";
 }

@@ -2,8 +2,8 @@ namespace TypedKafka;
 
 /// <summary>
 /// What a handler may ask about the record it handles. Valid during the handler call only: the hosting reuses one
-/// instance per partition worker, so a handler that needs a value later copies it (<see cref="RawKey"/> in particular
-/// points into the fetch buffer).
+/// instance per worker (the next record it runs refills it), so a handler that needs a value later copies it (<see cref="RawKey"/> in particular
+/// points into the hosting's copy of the record, reused once the record completes).
 /// </summary>
 public sealed class MessageContext
 {

@@ -194,6 +194,8 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
         {
             var states = partitions.Select(p => StateFor(p, paused ? "Pause" : "Resume")).ToList();
             foreach (var state in states) state.Paused = paused;
+            // Records kept while paused are there at once: a poll waiting on another thread must see them.
+            if (!paused && states.Any(s => s.Buffered.Count > 0)) SignalDataLocked();
         }
         Wake();
     }
