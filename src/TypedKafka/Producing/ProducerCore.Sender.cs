@@ -54,6 +54,9 @@ internal sealed partial class ProducerCore
 
     private Exception? _lastLoopError;
 
+    /// <summary>The error of the last retried batch (for diagnostics and tests).</summary>
+    internal Exception? LastRetryError { get; private set; }
+
     /// <summary>The last unexpected error of the sender loop (kept for diagnostics and tests).</summary>
     internal Exception? LastLoopError => _lastLoopError;
 
@@ -579,6 +582,7 @@ internal sealed partial class ProducerCore
     private void Retry(ProducerBatch batch, Exception error, ref int retried, List<(ProducerBatch, Exception)> failed)
     {
         batch.LastError = error;
+        LastRetryError = error;
         var now = Stopwatch.GetTimestamp();
         if (batch.Attempts > _options.Retries || now >= batch.DeadlineAt)
         {

@@ -31,6 +31,7 @@ internal sealed partial class ProducerCore : IAsyncDisposable
     private long _bufferedBytes;
     private int _flushing;
     private bool _closed;
+    private bool _stopped;
     private Exception? _fatal;
 
     public ProducerCore(ProducerOptions options)
@@ -45,6 +46,8 @@ internal sealed partial class ProducerCore : IAsyncDisposable
     }
 
     public ProducerOptions Options => _options;
+
+    internal ProducerMetrics Metrics => _metrics;
 
     internal MetadataManager Metadata => _metadata;
 
@@ -65,7 +68,9 @@ internal sealed partial class ProducerCore : IAsyncDisposable
     /// <summary>
     /// Appends one serialized record. Returns a ValueTask completed by the sender once the broker acknowledged it.
     /// The spans are copied before this returns. When the topic's metadata is not known yet, or buffer memory is full,
-    /// the record is copied and appended once that wait is over (at most <see cref="ProducerOptions.MaxBlock"/>).
+    /// or records are already waiting for either, the record is copied into a FIFO of blocked records and appended
+    /// once its wait is over (at most <see cref="ProducerOptions.MaxBlock"/>), behind every record accepted before it,
+    /// so that waiting never reorders records.
     /// </summary>
     public ValueTask<DeliveryResult> Append(string topic, int? partition, ReadOnlySpan<byte> key, bool keyIsNull,
         ReadOnlySpan<byte> value, bool valueIsNull, int headerCount, ReadOnlySpan<byte> headers, long timestamp, CancellationToken cancellationToken)
@@ -80,62 +85,159 @@ internal sealed partial class ProducerCore : IAsyncDisposable
                 $"({_options.MaxRequestSize}) or BufferMemory ({_options.BufferMemory})."));
         }
 
+        BlockedRecord blocked;
         lock (_gate)
         {
             if (_closed) return ValueTask.FromException<DeliveryResult>(Closed());
             if (_fatal is not null) return ValueTask.FromException<DeliveryResult>(_fatal);
-            if (_topics.TryGetValue(topic, out var queues)
+            if (_blocked.Count == 0
+                && _topics.TryGetValue(topic, out var queues)
                 && (partition is null || (uint)partition.Value < (uint)queues.Partitions.Length)
                 && _bufferedBytes + maxSize <= _options.BufferMemory)
             {
-                return AppendLocked(queues, partition, key, keyIsNull, value, valueIsNull, headerCount, headers, timestamp);
+                var completion = RecordCompletion.Rent();
+                AppendLocked(queues, partition, key, keyIsNull, value, valueIsNull, headerCount, headers, timestamp, completion);
+                return completion.Task;
+            }
+            blocked = new BlockedRecord(topic, partition, keyIsNull ? null : key.ToArray(), valueIsNull ? null : value.ToArray(), headerCount,
+                headers.ToArray(), timestamp, maxSize, Stopwatch.GetTimestamp(), RecordCompletion.Rent());
+            _blocked.Enqueue(blocked);
+            WantTopic(topic);
+            if (!_unblocking)
+            {
+                _unblocking = true;
+                _ = Task.Run(UnblockAsync);
             }
         }
-        return AppendSlowAsync(topic, partition, keyIsNull ? null : key.ToArray(), valueIsNull ? null : value.ToArray(), headerCount, headers.ToArray(),
-            timestamp, maxSize, cancellationToken);
+        var task = blocked.Completion.Task;
+        if (cancellationToken.CanBeCanceled)
+        {
+            blocked.Cancellation = cancellationToken.UnsafeRegister(static (state, token) =>
+            {
+                var (core, record) = ((ProducerCore, BlockedRecord))state!;
+                core.CancelBlocked(record, token);
+            }, (this, blocked));
+        }
+        return task;
     }
 
-    private async ValueTask<DeliveryResult> AppendSlowAsync(string topic, int? partition, byte[]? key, byte[]? value, int headerCount, byte[] headers,
-        long timestamp, int maxSize, CancellationToken cancellationToken)
+    private readonly Queue<BlockedRecord> _blocked = new();
+    private bool _unblocking;
+
+    /// <summary>A record waiting for its topic's metadata or for buffer space; its bytes are copies.</summary>
+    private sealed class BlockedRecord(string topic, int? partition, byte[]? key, byte[]? value, int headerCount, byte[] headers,
+        long timestamp, int maxSize, long since, RecordCompletion completion)
     {
-        var started = Stopwatch.GetTimestamp();
-        using var blocked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        blocked.CancelAfter(_options.MaxBlock);
+        public string Topic { get; } = topic;
+        public int? Partition { get; } = partition;
+        public byte[]? Key { get; } = key;
+        public byte[]? Value { get; } = value;
+        public int HeaderCount { get; } = headerCount;
+        public byte[] Headers { get; } = headers;
+        public long Timestamp { get; } = timestamp;
+        public int MaxSize { get; } = maxSize;
+        public long Since { get; } = since;
+        public RecordCompletion Completion { get; } = completion;
+        public bool Settled;
+        public CancellationTokenRegistration Cancellation;
+    }
+
+    private void CancelBlocked(BlockedRecord record, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (record.Settled) return;
+            record.Settled = true; // skipped by the unblocker
+        }
+        record.Completion.SetException(new OperationCanceledException(token));
+    }
+
+    /// <summary>Appends blocked records in order, each once its topic is known (and its partition exists) and buffer
+    /// space is free, or fails it once it waited MaxBlock.</summary>
+    private async Task UnblockAsync()
+    {
+        while (true)
+        {
+            BlockedRecord head;
+            lock (_gate)
+            {
+                while (_blocked.Count > 0 && _blocked.Peek().Settled) _blocked.Dequeue();
+                if (_blocked.Count == 0)
+                {
+                    _unblocking = false;
+                    CheckFlushedLocked();
+                    return;
+                }
+                head = _blocked.Peek();
+            }
+            Exception? error = null;
+            try
+            {
+                await WaitUntilAppendableAsync(head).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            var appended = false;
+            lock (_gate)
+            {
+                _blocked.Dequeue();
+                if (!head.Settled)
+                {
+                    head.Settled = true;
+                    if (error is null)
+                    {
+                        error = _stopped ? Closed() : _fatal;
+                        if (error is null)
+                        {
+                            AppendLocked(_topics[head.Topic], head.Partition, head.Key, head.Key is null, head.Value, head.Value is null,
+                                head.HeaderCount, head.Headers, head.Timestamp, head.Completion);
+                            appended = true;
+                        }
+                    }
+                }
+                else
+                {
+                    error = null; // cancelled meanwhile: already completed
+                }
+            }
+            head.Cancellation.Dispose();
+            if (!appended && error is not null) head.Completion.SetException(error);
+            lock (_gate) CheckFlushedLocked();
+        }
+    }
+
+    private async Task WaitUntilAppendableAsync(BlockedRecord record)
+    {
+        var remaining = _options.MaxBlock - Stopwatch.GetElapsedTime(record.Since);
+        using var blocked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        blocked.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         var refreshed = false;
         while (true)
         {
             Task wait;
-            ValueTask<DeliveryResult>? appended = null;
             lock (_gate)
             {
-                if (_closed) throw Closed();
-                if (_fatal is not null) throw _fatal;
-                _topics.TryGetValue(topic, out var queues);
-                if (queues is not null && partition is int p && (uint)p >= (uint)queues.Partitions.Length && refreshed)
+                if (_stopped || _fatal is not null || record.Settled) return;
+                _topics.TryGetValue(record.Topic, out var queues);
+                if (queues is not null && record.Partition is int p && (uint)p >= (uint)queues.Partitions.Length && refreshed)
                 {
-                    throw new UnknownTopicOrPartitionException(topic, p,
-                        $"Partition {p} of topic '{topic}' does not exist: the topic has {queues.Partitions.Length} partitions (0 to {queues.Partitions.Length - 1}).");
+                    throw new UnknownTopicOrPartitionException(record.Topic, p,
+                        $"Partition {p} of topic '{record.Topic}' does not exist: the topic has {queues.Partitions.Length} partitions (0 to {queues.Partitions.Length - 1}).");
                 }
-                if (queues is not null && (partition is null || (uint)partition.Value < (uint)queues.Partitions.Length))
+                if (queues is not null && (record.Partition is null || (uint)record.Partition.Value < (uint)queues.Partitions.Length))
                 {
-                    if (_bufferedBytes + maxSize <= _options.BufferMemory || _bufferedBytes == 0)
-                    {
-                        appended = AppendLocked(queues, partition, key, key is null, value, value is null, headerCount, headers, timestamp);
-                        wait = Task.CompletedTask;
-                    }
-                    else
-                    {
-                        var space = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        _spaceWaiters.Add(space);
-                        wait = space.Task;
-                    }
+                    if (_bufferedBytes + record.MaxSize <= _options.BufferMemory || _bufferedBytes == 0) return;
+                    var space = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _spaceWaiters.Add(space);
+                    wait = space.Task;
                 }
                 else
                 {
                     wait = Task.CompletedTask;
                 }
             }
-            if (appended is { } result) return await result.ConfigureAwait(false);
             try
             {
                 if (!wait.IsCompleted)
@@ -143,24 +245,28 @@ internal sealed partial class ProducerCore : IAsyncDisposable
                     await wait.WaitAsync(blocked.Token).ConfigureAwait(false);
                     continue;
                 }
-                await EnsureTopicAsync(topic, blocked.Token).ConfigureAwait(false);
+                await EnsureTopicAsync(record.Topic, blocked.Token).ConfigureAwait(false);
                 refreshed = true;
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
-                var waited = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                throw new KafkaTimeoutException($"{Name} was closed while this record for '{record.Topic}' waited for the topic's metadata or for buffer space; it was not sent.");
+            }
+            catch (OperationCanceledException)
+            {
+                var waited = Stopwatch.GetElapsedTime(record.Since).TotalSeconds;
                 lock (_gate)
                 {
-                    if (!_topics.ContainsKey(topic))
+                    if (!_topics.ContainsKey(record.Topic))
                     {
-                        throw new UnknownTopicOrPartitionException(topic, null,
-                            $"Topic '{topic}' is not in the cluster's metadata after waiting {waited:0.###} s (ProducerOptions.MaxBlock " +
+                        throw new UnknownTopicOrPartitionException(record.Topic, null,
+                            $"Topic '{record.Topic}' is not in the cluster's metadata after waiting {waited:0.###} s (ProducerOptions.MaxBlock " +
                             $"{_options.MaxBlock.TotalSeconds:0.###} s); it does not exist or has no partitions yet" +
                             (_options.AllowAutoCreateTopics ? "." : ", and AllowAutoCreateTopics is false."));
                     }
                 }
                 throw new KafkaTimeoutException(
-                    $"{Name} could not take a record for '{topic}' within MaxBlock ({_options.MaxBlock.TotalSeconds:0.###} s): " +
+                    $"{Name} could not take a record for '{record.Topic}' within MaxBlock ({_options.MaxBlock.TotalSeconds:0.###} s): " +
                     $"BufferMemory ({_options.BufferMemory} bytes) stayed full of records waiting to be acknowledged.");
             }
         }
@@ -231,8 +337,8 @@ internal sealed partial class ProducerCore : IAsyncDisposable
         }
     }
 
-    private ValueTask<DeliveryResult> AppendLocked(TopicQueues queues, int? explicitPartition, ReadOnlySpan<byte> key, bool keyIsNull,
-        ReadOnlySpan<byte> value, bool valueIsNull, int headerCount, ReadOnlySpan<byte> headers, long timestamp)
+    private void AppendLocked(TopicQueues queues, int? explicitPartition, ReadOnlySpan<byte> key, bool keyIsNull,
+        ReadOnlySpan<byte> value, bool valueIsNull, int headerCount, ReadOnlySpan<byte> headers, long timestamp, RecordCompletion completion)
     {
         int partition;
         if (explicitPartition is int p)
@@ -271,7 +377,6 @@ internal sealed partial class ProducerCore : IAsyncDisposable
         }
 
         var written = batch.Writer.Append(timestamp, key, keyIsNull, value, valueIsNull, headerCount, headers);
-        var completion = RecordCompletion.Rent();
         completion.Timestamp = timestamp;
         batch.Add(completion);
         batch.BufferedBytes += written;
@@ -283,7 +388,6 @@ internal sealed partial class ProducerCore : IAsyncDisposable
             signal = true;
         }
         if (signal) _signal.Set();
-        return completion.Task;
     }
 
     /// <summary>KIP-480: a random partition, preferring one with a leader, kept until its batch closes.</summary>
@@ -317,7 +421,7 @@ internal sealed partial class ProducerCore : IAsyncDisposable
         TaskCompletionSource waiter;
         lock (_gate)
         {
-            if (_pendingRecords == 0) return;
+            if (_pendingRecords == 0 && _blocked.Count == 0) return;
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _flushWaiters.Add(waiter);
             _flushing++;
@@ -347,7 +451,12 @@ internal sealed partial class ProducerCore : IAsyncDisposable
             foreach (var w in _spaceWaiters) w.TrySetResult();
             _spaceWaiters.Clear();
         }
-        if (_pendingRecords == 0)
+        CheckFlushedLocked();
+    }
+
+    private void CheckFlushedLocked()
+    {
+        if (_pendingRecords == 0 && _blocked.Count == 0)
         {
             foreach (var w in _flushWaiters) w.TrySetResult();
         }
@@ -374,6 +483,7 @@ internal sealed partial class ProducerCore : IAsyncDisposable
         {
             // Reported below: what is still pending fails with a clear reason.
         }
+        lock (_gate) _stopped = true;
         _stopping.Cancel();
         _signal.Set();
         try

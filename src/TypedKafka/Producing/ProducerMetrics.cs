@@ -45,7 +45,16 @@ internal sealed class ProducerMetrics : IDisposable
         if (records > 0) _errors.Add(records, _clientTag);
     }
 
-    public void OnRetries(int batches) => _retries.Add(batches, _clientTag);
+    public void OnRetries(int batches)
+    {
+        Interlocked.Add(ref _retriesTotal, batches);
+        _retries.Add(batches, _clientTag);
+    }
+
+    private long _retriesTotal;
+
+    /// <summary>Batch retries so far.</summary>
+    public long RetriesTotal => Interlocked.Read(ref _retriesTotal);
 
     public void OnEpochBump() => _bumps.Add(1, _clientTag);
 
