@@ -14,6 +14,15 @@ internal sealed partial class ProducerCore
     private long _metadataVersion = -1;
     private Task? _metadataRefresh;
     private int _initFailures;
+    private bool _bumpRefused;
+
+    /// <summary>
+    /// One batch in flight per partition (up to MaxInFlightRequestsPerConnection requests per broker, each carrying
+    /// other partitions). A broker that checks sequences would refuse a later batch whose predecessor failed, but not
+    /// every broker does: librdkafka's mock checks them only for transactional producers, and without idempotence no
+    /// broker does. With one batch per partition in flight the order cannot depend on the broker.
+    /// </summary>
+    private const int MaxInFlightPerPartition = 1;
 
     /// <summary>The sender loop: keeps the producer id, refreshes metadata, drains ready batches into Produce requests
     /// (one per leader broker, at most <see cref="ProducerOptions.MaxInFlightRequestsPerConnection"/> in flight per
@@ -131,7 +140,7 @@ internal sealed partial class ProducerCore
                 producerId = _producerId;
                 epoch = _epoch;
             }
-            var bump = producerId >= 0 && version >= 3 && epoch < short.MaxValue - 1;
+            var bump = producerId >= 0 && version >= 3 && epoch < short.MaxValue - 1 && !_bumpRefused;
             var request = new InitProducerIdRequest
             {
                 TransactionalId = null,
@@ -163,6 +172,13 @@ internal sealed partial class ProducerCore
                 }
                 if (bump || producerId >= 0) _metrics.OnEpochBump();
                 return true;
+            }
+            if (bump && !ErrorCodes.IsRetriable(error))
+            {
+                // A broker that cannot bump the epoch of a non-transactional producer (librdkafka's mock answers
+                // INVALID_PRODUCER_ID_MAPPING) still hands out a new producer id, which restarts sequences just as well.
+                _bumpRefused = true;
+                return false;
             }
             if (error is ErrorCode.ClusterAuthorizationFailed or ErrorCode.TransactionalIdAuthorizationFailed)
             {
@@ -287,7 +303,7 @@ internal sealed partial class ProducerCore
                         wait = Min(wait, Stopwatch.GetElapsedTime(now, q.RetryAt));
                         continue;
                     }
-                    if (q.InFlight.Count >= _options.MaxInFlightRequestsPerConnection) continue;
+                    if (q.InFlight.Count >= MaxInFlightPerPartition) continue;
                     var head = q.Ready.Count > 0 ? q.Ready.Peek() : q.Open!;
                     // Before a bump only partitions holding a batch of unknown fate send (old epoch and sequences), to settle it.
                     if (_bumpNeeded && !AnyUnresolved(q)) continue;
