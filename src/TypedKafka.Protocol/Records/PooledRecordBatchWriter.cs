@@ -21,6 +21,7 @@ public sealed class PooledRecordBatchWriter : IDisposable
     /// producer-side bound keeps completion bookkeeping small).</summary>
     public const int MaxRecords = 1 << 20;
 
+    private readonly ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _length = HeaderSize; // header + records written so far (uncompressed until sealed)
     private int _count;
@@ -29,10 +30,12 @@ public sealed class PooledRecordBatchWriter : IDisposable
     private bool _sealed;
     private CompressionCodec _codec;
 
-    /// <summary>Rents a buffer of at least <paramref name="initialCapacity"/> bytes.</summary>
-    public PooledRecordBatchWriter(int initialCapacity)
+    /// <summary>Rents a buffer of at least <paramref name="initialCapacity"/> bytes from <paramref name="pool"/>
+    /// (default <see cref="ArrayPool{T}.Shared"/>; a producer passes its own, sized for the batches it keeps in flight).</summary>
+    public PooledRecordBatchWriter(int initialCapacity, ArrayPool<byte>? pool = null)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(HeaderSize + 64, initialCapacity));
+        _pool = pool ?? ArrayPool<byte>.Shared;
+        _buffer = _pool.Rent(Math.Max(HeaderSize + 64, initialCapacity));
     }
 
     /// <summary>Records appended.</summary>
@@ -123,10 +126,10 @@ public sealed class PooledRecordBatchWriter : IDisposable
         _sealed = true;
         _codec = codec;
         if (codec == CompressionCodec.None || _count == 0) return;
-        var output = new PooledBufferWriter(Math.Max(256, _length / 2 + HeaderSize));
+        var output = new PooledBufferWriter(_pool, Math.Max(256, _length / 2 + HeaderSize));
         output.Advance(HeaderSize);
         KafkaCompression.Compress(codec, _buffer.AsSpan(HeaderSize, _length - HeaderSize), output);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        _pool.Return(_buffer);
         _buffer = output.Detach(out _length);
     }
 
@@ -160,15 +163,15 @@ public sealed class PooledRecordBatchWriter : IDisposable
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, null!);
-        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer is not null) _pool.Return(buffer);
     }
 
     private void EnsureCapacity(int needed)
     {
         if (needed <= _buffer.Length) return;
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var bigger = _pool.Rent(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        _pool.Return(_buffer);
         _buffer = bigger;
     }
 
@@ -184,9 +187,9 @@ public sealed class PooledRecordBatchWriter : IDisposable
     }
 
     /// <summary>An <see cref="IBufferWriter{T}"/> over pooled arrays whose final array is handed over.</summary>
-    private sealed class PooledBufferWriter(int initialCapacity) : IBufferWriter<byte>
+    private sealed class PooledBufferWriter(ArrayPool<byte> pool, int initialCapacity) : IBufferWriter<byte>
     {
-        private byte[] _array = ArrayPool<byte>.Shared.Rent(initialCapacity);
+        private byte[] _array = pool.Rent(initialCapacity);
         private int _written;
 
         public void Advance(int count) => _written += count;
@@ -213,9 +216,9 @@ public sealed class PooledRecordBatchWriter : IDisposable
         {
             var needed = _written + Math.Max(1, sizeHint);
             if (needed <= _array.Length) return;
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
+            var bigger = pool.Rent(Math.Max(needed, _array.Length * 2));
             _array.AsSpan(0, _written).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_array);
+            pool.Return(_array);
             _array = bigger;
         }
     }

@@ -14,12 +14,15 @@ internal sealed class ProducerBatch
 {
     private RecordCompletion[] _completions;
 
-    public ProducerBatch(PartitionQueue queue, long id, int capacity, TimeSpan deliveryTimeout)
+    private readonly ArrayPool<RecordCompletion> _completionPool;
+
+    public ProducerBatch(PartitionQueue queue, long id, int capacity, TimeSpan deliveryTimeout, ArrayPool<byte> bufferPool, ArrayPool<RecordCompletion> completionPool)
     {
         Queue = queue;
         Id = id;
-        Writer = new PooledRecordBatchWriter(capacity);
-        _completions = ArrayPool<RecordCompletion>.Shared.Rent(64);
+        Writer = new PooledRecordBatchWriter(capacity, bufferPool);
+        _completionPool = completionPool;
+        _completions = completionPool.Rent(128);
         CreatedAt = Stopwatch.GetTimestamp();
         DeadlineAt = CreatedAt + (long)(deliveryTimeout.TotalSeconds * Stopwatch.Frequency);
     }
@@ -69,9 +72,9 @@ internal sealed class ProducerBatch
         var index = Writer.Count - 1;
         if (index >= _completions.Length)
         {
-            var bigger = ArrayPool<RecordCompletion>.Shared.Rent(_completions.Length * 2);
+            var bigger = _completionPool.Rent(_completions.Length * 2);
             Array.Copy(_completions, bigger, _completions.Length);
-            ArrayPool<RecordCompletion>.Shared.Return(_completions, clearArray: true);
+            _completionPool.Return(_completions, clearArray: true);
             _completions = bigger;
         }
         _completions[index] = completion;
@@ -103,7 +106,7 @@ internal sealed class ProducerBatch
     private void Release(int count)
     {
         Array.Clear(_completions, 0, count);
-        ArrayPool<RecordCompletion>.Shared.Return(_completions);
+        _completionPool.Return(_completions);
         _completions = [];
         Writer.Dispose();
     }

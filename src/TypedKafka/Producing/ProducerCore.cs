@@ -26,6 +26,11 @@ internal sealed partial class ProducerCore : IAsyncDisposable
     private readonly List<TaskCompletionSource> _spaceWaiters = [];
     private readonly Task _sender;
     private readonly CompressionCodec _codec;
+
+    // The producer's own pools: ArrayPool.Shared keeps few arrays per size and per core, fewer than the batches a
+    // producer has buffered and in flight, so it allocated a new batch buffer for most batches.
+    private readonly System.Buffers.ArrayPool<byte> _bufferPool;
+    private readonly System.Buffers.ArrayPool<RecordCompletion> _completionArrays;
     private long _nextBatchId;
     private long _pendingRecords;
     private long _bufferedBytes;
@@ -42,6 +47,10 @@ internal sealed partial class ProducerCore : IAsyncDisposable
         _metadata = new MetadataManager(_pool, connectionOptions);
         _metrics = new ProducerMetrics(options.EffectiveClientId);
         _codec = (CompressionCodec)(byte)options.CompressionType;
+        // As many arrays per size as BufferMemory holds batches, as Java's BufferPool keeps buffer.memory.
+        var arraysPerSize = (int)Math.Clamp(options.BufferMemory / Math.Max(1024, options.BatchSize) + 64, 64, 8192);
+        _bufferPool = System.Buffers.ArrayPool<byte>.Create(Math.Max(options.MaxRequestSize * 2, 1 << 20), arraysPerSize);
+        _completionArrays = System.Buffers.ArrayPool<RecordCompletion>.Create(PooledRecordBatchWriter.MaxRecords, arraysPerSize);
         _sender = Task.Run(RunSenderAsync);
     }
 
@@ -371,7 +380,8 @@ internal sealed partial class ProducerCore : IAsyncDisposable
         if (batch is null)
         {
             var size = PooledRecordBatchWriter.MaxRecordSize(keyLength, valueLength, headerCount, headers.Length) + PooledRecordBatchWriter.HeaderSize;
-            batch = new ProducerBatch(queue, ++_nextBatchId, Math.Max(size, Math.Min(_options.BatchSize, 1 << 20)), _options.DeliveryTimeout);
+            batch = new ProducerBatch(queue, ++_nextBatchId, Math.Max(size, Math.Min(_options.BatchSize, 1 << 20)), _options.DeliveryTimeout,
+                _bufferPool, _completionArrays);
             queue.Open = batch;
             signal = true; // the sender must learn when this batch's linger ends
         }
