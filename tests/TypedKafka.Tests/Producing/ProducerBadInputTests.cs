@@ -73,6 +73,21 @@ public class ProducerBadInputTests
     }
 
     [Fact]
+    public async Task Cancelling_a_record_that_waits_for_metadata_fails_it_with_OperationCanceledException()
+    {
+        await using var cluster = await KafkaTestCluster.StartAsync(1);
+        var options = Options(cluster);
+        options.AllowAutoCreateTopics = false;
+        await using var producer = new KafkaProducer<Null, byte[]>(options);
+        using var cancel = new CancellationTokenSource();
+        var pending = producer.ProduceAsync("not-yet", default, [1], cancellationToken: cancel.Token).AsTask();
+        Assert.False(pending.IsCompleted);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => producer.ProduceAsync("not-yet", default, [1], cancellationToken: cancel.Token).AsTask());
+    }
+
+    [Fact]
     public async Task An_illegal_topic_name_fails_with_ArgumentException_naming_it()
     {
         await using var cluster = await KafkaTestCluster.StartAsync(1);

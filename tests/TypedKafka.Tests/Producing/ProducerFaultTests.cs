@@ -23,7 +23,7 @@ public class ProducerFaultTests(ITestOutputHelper output)
     /// <summary>Produces <see cref="Count"/> keyed records; once a fifth are acknowledged, runs <paramref name="fault"/>,
     /// and once two thirds are, <paramref name="heal"/>. Then reads everything back and checks it.</summary>
     private async Task RunAsync(string topic, Action<KafkaTestCluster> fault, Action<KafkaTestCluster>? heal = null,
-        Func<ProducerOptions, ProducerOptions>? configure = null, Action<KafkaProducer<byte[], byte[]>>? check = null, bool healOnceRetried = false)
+        Func<ProducerOptions, ProducerOptions>? configure = null, Action<KafkaProducer<byte[], byte[]>>? check = null)
     {
         await using var cluster = await KafkaTestCluster.StartAsync(3);
         cluster.CreateTopic(topic, Partitions);
@@ -33,7 +33,6 @@ public class ProducerFaultTests(ITestOutputHelper output)
         {
             var window = new Queue<ValueTask<DeliveryResult>>();
             var acknowledged = 0;
-            Task healing = Task.CompletedTask;
             for (var i = 0; i < Count; i++)
             {
                 window.Enqueue(producer.ProduceAsync(topic, Payload.Key(i, 97), Payload.Make(i)));
@@ -41,24 +40,11 @@ public class ProducerFaultTests(ITestOutputHelper output)
                 {
                     await window.Dequeue();
                     acknowledged++;
-                    if (acknowledged == Count / 5)
-                    {
-                        fault(cluster);
-                        if (healOnceRetried)
-                        {
-                            // Nothing is acknowledged while the fault lasts, so heal once several retries happened.
-                            healing = Task.Run(async () =>
-                            {
-                                await Eventually.TrueAsync(() => producer.Core.Metrics.RetriesTotal >= 10, Timeout, "ten retries");
-                                heal!(cluster);
-                            });
-                        }
-                    }
-                    if (acknowledged == Count * 2 / 3 && !healOnceRetried) heal?.Invoke(cluster);
+                    if (acknowledged == Count / 5) fault(cluster);
+                    if (acknowledged == Count * 2 / 3) heal?.Invoke(cluster);
                 }
             }
             while (window.Count > 0) await window.Dequeue();
-            await healing;
             output.WriteLine($"retries {producer.Core.Metrics.RetriesTotal}, epoch {producer.Core.ProducerIdAndEpoch}, last retry error: {producer.Core.LastRetryError?.Message}");
             check?.Invoke(producer);
         }
