@@ -37,12 +37,20 @@ public class PartitionerTests
     {
         await using var cluster = await KafkaTestCluster.StartAsync(1);
         cluster.CreateTopic("sticky", 8);
-        await using var producer = new KafkaProducer<Null, byte[]>(new ProducerOptions { BootstrapServers = cluster.BootstrapServers, BatchSize = 1024 });
+        // A long linger: only FlushAsync closes a batch, so a slow moment between two records cannot split a round.
+        await using var producer = new KafkaProducer<Null, byte[]>(new ProducerOptions
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            BatchSize = 1024,
+            Linger = TimeSpan.FromMinutes(1),
+            DeliveryTimeout = TimeSpan.FromMinutes(5),
+        });
         var results = new List<DeliveryResult>();
         for (var round = 0; round < 200; round++)
         {
             // 10 x ~30 B fit one 1 KiB batch; they are produced together, so they share the sticky partition.
             var pending = Enumerable.Range(0, 10).Select(_ => producer.ProduceAsync("sticky", default, new byte[20])).ToList();
+            await producer.FlushAsync();
             var batch = new List<DeliveryResult>();
             foreach (var p in pending) batch.Add(await p);
             Assert.Single(batch.Select(r => r.Partition).Distinct());
