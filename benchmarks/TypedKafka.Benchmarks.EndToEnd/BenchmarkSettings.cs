@@ -6,7 +6,7 @@ namespace TypedKafka.Benchmarks.EndToEnd;
 internal sealed class BenchmarkSettings
 {
     public static readonly string[] DefaultConsumers = ["tk-raw", "tk-spans", "tk-typed", "tk-typed-gen", "tk-framework", "cf-default", "cf-tuned", "cf-stj-tuned"];
-    public static readonly string[] AllConsumers = [.. DefaultConsumers, "cf-stj-default"];
+    public static readonly string[] AllConsumers = [.. DefaultConsumers, "cf-stj-default", "tk-produce", "cf-produce"];
 
     public bool Broker { get; private set; }
     public int Rounds { get; private set; } = 3;
@@ -27,6 +27,7 @@ internal sealed class BenchmarkSettings
     public List<string> Consumers { get; private set; } = [.. DefaultConsumers];
     public List<KeyValuePair<string, string>> TypedKafkaSettings { get; } = [];
     public List<KeyValuePair<string, string>> ConfluentSettings { get; } = [];
+    public List<KeyValuePair<string, string>> ProducerSettings { get; } = [];
     public bool Breakdown { get; private set; }
     public bool Engine { get; private set; }
     public bool Stalls { get; private set; }
@@ -51,11 +52,15 @@ internal sealed class BenchmarkSettings
           --only a,b,...        consumers to run, among: tk-raw, tk-spans, tk-typed (System.Text.Json), tk-typed-gen
                                 (TypedKafka's generated deserializer), tk-framework (AddTypedKafka in a generic host:
                                 group join, then poll, deserialize, dispatch, handler, commit; the topic must be
-                                "orders"), cf-default, cf-tuned, cf-stj-tuned, cf-stj-default (default: all but cf-stj-default)
+                                "orders"), cf-default, cf-tuned, cf-stj-tuned, cf-stj-default (default: all but cf-stj-default
+                                and the producers), and the producers tk-produce (KafkaProducer) and cf-produce
+                                (Confluent.Kafka), which write --records keyed records (linger 5 ms, acks all,
+                                idempotent) to a topic of --partitions partitions; use --warmup with them too
           --tk key=value        a TypedKafka ConsumerOptions setting for every TypedKafka consumer, tk-framework's too
                                 (property, Java or kafka-python name, e.g. --tk max.poll.records=2000
                                 --tk FetchMaxWait=00:00:00.100); repeatable
-          --cf key=value        a librdkafka setting for every Confluent.Kafka consumer; repeatable
+          --cf key=value        a librdkafka setting for every Confluent.Kafka consumer (and cf-produce); repeatable
+          --tkp key=value       a TypedKafka ProducerOptions setting for tk-produce (e.g. --tkp batch.size=65536); repeatable
           --engine              after the rounds, the processing engine's runs on a topic of its own (32 partitions, 64
                                 keys): a 5 ms handler under Partition, Key and Unordered ordering against the bound
                                 (concurrency / measured latency), and a handler slower than the fetcher (peak records in
@@ -115,6 +120,7 @@ internal sealed class BenchmarkSettings
                     break;
                 case "--tk": s.TypedKafkaSettings.Add(NextPair()); break;
                 case "--cf": s.ConfluentSettings.Add(NextPair()); break;
+                case "--tkp": s.ProducerSettings.Add(NextPair()); break;
                 case "--breakdown": s.Breakdown = true; break;
                 case "--engine": s.Engine = true; break;
                 case "--stalls": s.Stalls = true; break;

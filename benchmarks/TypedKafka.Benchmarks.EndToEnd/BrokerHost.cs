@@ -16,6 +16,7 @@ internal static class BrokerHost
     {
         await using var cluster = await KafkaTestCluster.StartAsync(brokers: 3).ConfigureAwait(false);
         cluster.CreateTopic(settings.Topic, settings.Partitions);
+        cluster.CreateTopic(ProducerRuns.Topic, settings.Partitions); // written by the producer modes
         Console.Error.WriteLine($"[broker] librdkafka {cluster.NativeVersion} ({cluster.NativeLibraryPath}), 3 brokers at {cluster.BootstrapServers}");
 
         var watch = Stopwatch.StartNew();

@@ -71,6 +71,7 @@ public static class Program
             var tk = new TypedKafkaRuns(settings, bootstrap, BrokerCpu);
             var cf = new ConfluentRuns(settings, bootstrap, BrokerCpu);
             var fw = new FrameworkRuns(settings, tk.Options, BrokerCpu);
+            var producers = new ProducerRuns(settings, bootstrap, BrokerCpu);
             Task<RunResult> Run(string consumer, long records) => consumer switch
             {
                 "tk-raw" => tk.RawAsync(records),
@@ -82,6 +83,8 @@ public static class Program
                 "cf-tuned" => Task.Run(() => cf.Bytes(consumer, tuned: true, records)),
                 "cf-stj-default" => Task.Run(() => cf.Typed(consumer, tuned: false, records)),
                 "cf-stj-tuned" => Task.Run(() => cf.Typed(consumer, tuned: true, records)),
+                "tk-produce" => Task.Run(() => producers.TypedKafkaAsync(records)),
+                "cf-produce" => Task.Run(() => producers.Confluent(records)),
                 _ => throw new ArgumentException($"Unknown consumer {consumer}"),
             };
 
@@ -239,6 +242,8 @@ internal static class Report
         ["cf-tuned"] = "Confluent.Kafka `byte[]`, `fetch.queue.backoff.ms=10`",
         ["cf-stj-default"] = "Confluent.Kafka + STJ source-gen, default",
         ["cf-stj-tuned"] = "Confluent.Kafka + STJ source-gen, `fetch.queue.backoff.ms=10`",
+        ["tk-produce"] = "TypedKafka `KafkaProducer<byte[], byte[]>` (linger 5 ms, acks all, idempotent)",
+        ["cf-produce"] = "Confluent.Kafka producer `byte[]`, `Produce` + delivery handler (linger 5 ms, acks all, idempotent)",
     };
 
     public static string Build(BenchmarkSettings settings, string[] args, List<RunResult> results, List<string> failures,
@@ -249,7 +254,7 @@ internal static class Report
         sb.AppendLine(inv, $"{settings.Records:N0} records ({Data.KeySize} B keys, {Data.ValueSize} B JSON values, {(settings.Lz4 ? "lz4" : "no compression")}) over {settings.Partitions} partitions in batches of {settings.BatchRecords:N0}, 3 mock brokers in a child process; " +
             $"medians of {settings.Rounds} round(s){(settings.WarmupRecords > 0 ? $" after a warm-up of {settings.WarmupRecords:N0} records per consumer{(settings.WarmupPasses > 1 ? $", {settings.WarmupPasses} times" : "")}" : "")}.");
         sb.AppendLine();
-        sb.AppendLine("| consumer | records/s | MB/s | CPU µs/record | allocated B/record | GC gen0/1/2 | GC pause | records/s min–max | broker CPU |");
+        sb.AppendLine("| client | records/s | MB/s | CPU µs/record | allocated B/record | GC gen0/1/2 | GC pause | records/s min–max | broker CPU |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         var medians = new Dictionary<string, (double Rate, double Cpu, double Alloc)>();
         foreach (var consumer in settings.Consumers)
@@ -278,6 +283,7 @@ internal static class Report
             ("typed (STJ) vs Confluent + STJ tuned", "tk-typed", "cf-stj-tuned", 3),
             ("typed (generated) vs Confluent + STJ tuned", "tk-typed-gen", "cf-stj-tuned", 3),
             ("framework vs typed (generated), TypedKafka / TypedKafka", "tk-framework", "tk-typed-gen", 0.8),
+            ("producer vs Confluent producer", "tk-produce", "cf-produce", 1.5),
         };
         var any = false;
         foreach (var (label, t, c, target) in ratios)
