@@ -166,6 +166,8 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     {
         lock (_gate)
         {
+            if (partitions.Count == 0 && _order.Count == 0)
+                throw new InvalidOperationException($"{(beginning ? "SeekToBeginning" : "SeekToEnd")}: no partitions are assigned.");
             var states = partitions.Count == 0 ? [.. _order] : partitions.Select(p => StateFor(p, beginning ? "SeekToBeginning" : "SeekToEnd")).ToList();
             foreach (var state in states) state.ResetPosition(beginning ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest, awaitCommitted: false);
         }

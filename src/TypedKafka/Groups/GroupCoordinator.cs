@@ -47,6 +47,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private Regex? _pattern;
     private IConsumerRebalanceListener? _listener;
     private bool _subscribed;
+    private long _subscriptionVersion;
     private long _patternCheckedVersion = -1;
     private long _nextMetadataRefresh;
 
@@ -61,6 +62,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private long _nextAutoCommit;
     private Task? _autoCommit;
     private int _closed;
+    private Task? _teardown; // an unsubscribe that outlived its timeout, still finishing
+    private Task? _shutdown;
 
     public GroupCoordinator(ConsumerOptions options, MetadataManager metadata, IGroupMember member, ILogger logger)
     {
@@ -145,6 +148,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         var set = new HashSet<string>(topics, StringComparer.Ordinal);
         lock (_gate)
         {
+            _subscriptionVersion++;
             _pattern = null;
             _listener = listener;
             _subscription = set;
@@ -162,9 +166,11 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(pattern);
         ThrowIfClosed();
-        var matched = Match(pattern, _metadata.Current);
+        pattern = WholeName(pattern);
+        var matched = Match(pattern, _metadata.Current, _options.ExcludeInternalTopics);
         lock (_gate)
         {
+            _subscriptionVersion++;
             _pattern = pattern;
             _listener = listener;
             _subscription = matched;
@@ -177,30 +183,67 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         WakeHeartbeat();
     }
 
-    /// <summary>Revokes the assignment (listener), leaves the group and forgets the subscription.</summary>
+    /// <summary>Revokes the assignment (listener), leaves the group and forgets the subscription, within
+    /// <see cref="ConsumerOptions.RequestTimeout"/> (the leave timeout): when a listener or the coordinator takes longer,
+    /// the subscription is forgotten at once and the rest of the leave finishes in the background (the next poll waits
+    /// for it before it does anything else).</summary>
     public async ValueTask UnsubscribeAsync(CancellationToken ct)
     {
         ThrowIfClosed();
+        var timeout = _options.RequestTimeout;
+        var deadline = Stopwatch.GetTimestamp() + Ticks(timeout);
+        long version;
+        lock (_gate) version = _subscriptionVersion;
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        var work = UnsubscribeCoreAsync(version, timeout, cts.Token);
+        _ = work.ContinueWith(_ => cts.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _teardown = work;
+        if (!await WaitUntilAsync(work, deadline, ct).ConfigureAwait(false))
+        {
+            _log.LogWarning("Group {Group}: unsubscribing took longer than the leave timeout ({Timeout} ms); the subscription is gone and the leave finishes in the background.",
+                _groupId, (long)timeout.TotalMilliseconds);
+            ForgetSubscription(version);
+            return;
+        }
+        await work.ConfigureAwait(false);
+    }
+
+    private async Task UnsubscribeCoreAsync(long version, TimeSpan timeout, CancellationToken ct)
+    {
         await AbortRebalanceAsync().ConfigureAwait(false);
         try
         {
-            await LeaveAsync("the consumer unsubscribed", _options.RequestTimeout, commitFirst: true, ct).ConfigureAwait(false);
+            await LeaveAsync("the consumer unsubscribed", timeout, commitFirst: true, ct).ConfigureAwait(false);
         }
         finally
         {
-            lock (_gate)
-            {
-                _subscribed = false;
-                _subscription = NoTopics;
-                _pattern = null;
-                _listener = null;
-            }
-            _member.SetSubscribedTopics([], allTopics: false);
+            ForgetSubscription(version);
         }
         ThrowListenerErrors();
     }
 
-    private static IReadOnlySet<string> Match(Regex pattern, ClusterMetadata view, bool excludeInternal = true)
+    /// <summary>Forgets the subscription unless a newer one replaced it meanwhile (a leave that outlived its timeout).</summary>
+    private void ForgetSubscription(long version)
+    {
+        lock (_gate)
+        {
+            if (_subscriptionVersion != version) return;
+            _subscribed = false;
+            _subscription = NoTopics;
+            _pattern = null;
+            _listener = null;
+        }
+        _member.SetSubscribedTopics([], allTopics: false);
+    }
+
+    /// <summary>The pattern anchored at both ends: a pattern subscription matches whole topic names, as the Java
+    /// client's <c>Pattern.matcher(topic).matches()</c> does ("metrics-.*" does not match "old-metrics-a").</summary>
+    private static Regex WholeName(Regex pattern) =>
+        // Under IgnorePatternWhitespace a trailing '#' comment would swallow the closing parenthesis: end it with a newline.
+        new(@"\A(?:" + pattern + ((pattern.Options & RegexOptions.IgnorePatternWhitespace) != 0 ? "\n" : "") + @")\z", pattern.Options, pattern.MatchTimeout);
+
+    private static IReadOnlySet<string> Match(Regex pattern, ClusterMetadata view, bool excludeInternal)
     {
         var matched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var topic in view.Topics.Values)
@@ -288,6 +331,11 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         var deadline = Stopwatch.GetTimestamp() + Ticks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         RecordPoll();
         if (Interlocked.Exchange(ref _deferred, null) is { } deferred) throw deferred;
+        if (_teardown is { } teardown)
+        {
+            if (!await WaitUntilAsync(teardown, deadline, ct).ConfigureAwait(false)) return; // the last leave is still finishing
+            _teardown = null;
+        }
         try
         {
             bool subscribed;
@@ -637,15 +685,32 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     // ------------------------------------------------------------------ close
 
     /// <summary>Commits the consumed offsets (when <paramref name="autoCommit"/> and auto-commit are on), revokes the
-    /// assignment (listener), leaves the group (not for static members), and stops heartbeats and the commit loop.
-    /// Idempotent; errors are logged, not thrown, except listener errors.</summary>
+    /// assignment (listener), leaves the group (not for static members), and stops heartbeats and the commit loop, all
+    /// within <paramref name="timeout"/> (what outlives it finishes in the background). Idempotent; errors are logged,
+    /// not thrown, except listener errors.</summary>
     public async ValueTask CloseAsync(bool autoCommit, TimeSpan timeout)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         var deadline = Stopwatch.GetTimestamp() + Ticks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
-        using var cts = new CancellationTokenSource(Remaining(deadline) + TimeSpan.FromMilliseconds(1));
+        var cts = new CancellationTokenSource(Remaining(deadline) + TimeSpan.FromMilliseconds(1));
+        var work = CloseCoreAsync(autoCommit, deadline, cts.Token);
+        _ = work.ContinueWith(_ => cts.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (!await WaitUntilAsync(work, deadline, CancellationToken.None).ConfigureAwait(false))
+        {
+            // A listener or a broker outlived the close timeout: stop the background loops now and return on time.
+            _log.LogWarning("Group {Group}: close ran out of its {Timeout} ms; the rest of the teardown finishes in the background.",
+                _groupId, (long)timeout.TotalMilliseconds);
+            _ = ShutdownAsync().AsTask();
+            return;
+        }
+        await work.ConfigureAwait(false);
+    }
+
+    private async Task CloseCoreAsync(bool autoCommit, long deadline, CancellationToken ct)
+    {
         try
         {
+            if (_teardown is { } teardown) await WaitUntilAsync(teardown, deadline, ct).ConfigureAwait(false);
             await AbortRebalanceAsync().ConfigureAwait(false);
             if (autoCommit && _options.EnableAutoCommit)
             {
@@ -654,7 +719,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
                 {
                     try
                     {
-                        await _committer.CommitAsync(offsets, Remaining(deadline), cts.Token).ConfigureAwait(false);
+                        await _committer.CommitAsync(offsets, Remaining(deadline), ct).ConfigureAwait(false);
                     }
                     catch (Exception e)
                     {
@@ -664,7 +729,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             }
             try
             {
-                await LeaveAsync("the consumer is closing", Remaining(deadline), commitFirst: false, cts.Token).ConfigureAwait(false);
+                await LeaveAsync("the consumer is closing", Remaining(deadline), commitFirst: false, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -751,8 +816,17 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         await ShutdownAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask ShutdownAsync()
+    /// <summary>Stops the heartbeat loop, the commit loop and the coordinator connection; runs once however often it
+    /// is called (a close that ran out of time starts it, and the teardown finishing later calls it again).</summary>
+    private ValueTask ShutdownAsync()
     {
+        lock (_gate) _shutdown ??= ShutdownOnceAsync();
+        return new ValueTask(_shutdown);
+    }
+
+    private async Task ShutdownOnceAsync()
+    {
+        await Task.Yield(); // never under _gate
         lock (_gate) _closing.Cancel();
         if (_heartbeatLoop is { } loop)
         {
