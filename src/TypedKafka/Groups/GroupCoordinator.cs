@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
-using TypedKafka.Groups.Assignors;
+using TypedKafka.Groups.Classic;
+using TypedKafka.Groups.Kip848;
 using TypedKafka.Metadata;
 using TypedKafka.Protocol;
+using static TypedKafka.Groups.GroupTiming;
 
 namespace TypedKafka.Groups;
 
@@ -24,7 +26,7 @@ namespace TypedKafka.Groups;
 /// heartbeat loop and the commit loop; it is never held across an await or a call into the member or the listener.
 /// The caller-only state (owned partitions, the join task) needs no lock: one logical caller at a time.</para>
 /// </remarks>
-internal sealed partial class GroupCoordinator : IAsyncDisposable
+internal sealed class GroupCoordinator : IMembershipHost, IAsyncDisposable
 {
     private static readonly IReadOnlySet<string> NoTopics = new HashSet<string>(StringComparer.Ordinal);
 
@@ -34,7 +36,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private readonly ILogger _log;
     private readonly string _groupId;
     private readonly string? _instanceId;
-    private readonly bool _kip848;
+    private readonly GroupContext _context;
+    private readonly IGroupMembership _membership;
     private readonly CoordinatorChannel _channel;
     private readonly OffsetCommitter _committer;
     private readonly object _gate = new();
@@ -79,13 +82,24 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _groupId = options.GroupId;
         _instanceId = options.GroupInstanceId;
-        _kip848 = options.GroupProtocol == GroupProtocol.Consumer;
         _channel = new CoordinatorChannel(options, metadata, _log, _groupId);
-        _committer = new OffsetCommitter(options, _channel, _log, _groupId, CurrentCommitIdentity, OnCommitGroupError);
+        _committer = new OffsetCommitter(options, _channel, _log, _groupId, CurrentCommitIdentity, (error, used) => _membership!.OnCommitGroupError(error, used));
         _nextAutoCommit = Stopwatch.GetTimestamp() + Ticks(options.AutoCommitInterval);
-        _assignors = [.. options.PartitionAssignmentStrategy.Select(PartitionAssignors.Create)];
-        _cooperative = PartitionAssignors.CommonRebalanceProtocol(_assignors) == RebalanceProtocol.Cooperative;
-        _cgMemberId = "";
+        _context = new GroupContext
+        {
+            Options = options,
+            Metadata = metadata,
+            Log = _log,
+            GroupId = _groupId,
+            InstanceId = _instanceId,
+            Channel = _channel,
+            Committer = _committer,
+            Gate = _gate,
+            Closing = _closing.Token,
+        };
+        _membership = options.GroupProtocol == GroupProtocol.Consumer
+            ? new Kip848Membership(_context, this)
+            : new ClassicMembership(_context, this);
     }
 
     /// <summary>The group this coordinator serves.</summary>
@@ -108,7 +122,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _kip848 ? ConsumerIsStableLocked() : ClassicIsStableLocked();
+            lock (_gate) return _membership.IsStableLocked();
         }
     }
 
@@ -117,7 +131,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _kip848 ? _cgEpoch : _generation;
+            lock (_gate) return _membership.GenerationLocked;
         }
     }
 
@@ -126,12 +140,32 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _kip848 ? _cgMemberId : _memberId;
+            lock (_gate) return _membership.MemberIdLocked;
         }
     }
 
     /// <summary>The partitions this coordinator has assigned to the member.</summary>
     internal IReadOnlyCollection<TopicPartition> Owned => [.. _owned];
+
+    // ------------------------------------------------------------------ what the membership protocol reads
+
+    IReadOnlySet<string> IMembershipHost.SubscriptionLocked => _subscription;
+
+    bool IMembershipHost.SubscribedLocked => _subscribed;
+
+    bool IMembershipHost.HasPatternLocked => _pattern is not null;
+
+    IReadOnlySet<TopicPartition> IMembershipHost.Owned => _owned;
+
+    TimeSpan IMembershipHost.SinceLastPoll => SinceLastPoll;
+
+    IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> IMembershipHost.ConsumedOffsets() => _member.ConsumedOffsets();
+
+    void IMembershipHost.SetSubscribedTopics(IReadOnlyCollection<string> topics, bool allTopics) => _member.SetSubscribedTopics(topics, allTopics);
+
+    void IMembershipHost.SetFatalLocked(Exception error) => _fatal ??= ExceptionDispatchInfo.Capture(error);
+
+    void IMembershipHost.ThrowIfFatal() => _fatal?.Throw();
 
     // ------------------------------------------------------------------ subscription
 
@@ -278,17 +312,12 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
         if (changed)
         {
-            _member.SetSubscribedTopics(GroupTopicsForMetadata(matched), allTopics: true);
+            _member.SetSubscribedTopics(_membership.TopicsForMetadata(matched), allTopics: true);
             WakeHeartbeat();
         }
     }
 
-    private void SubscriptionChangedLocked()
-    {
-        if (_kip848) return; // the heartbeat carries the names
-        if (_state != ClassicState.Unjoined && !_subscription.SetEquals(_joinedSubscription))
-            RequestRejoinLocked("the subscription changed");
-    }
+    private void SubscriptionChangedLocked() => _membership.SubscriptionChangedLocked();
 
     /// <summary>Refreshes the cluster view when it is due (subscribed topics, or all topics for a pattern), within the
     /// poll's time; failures are left to the next poll.</summary>
@@ -345,8 +374,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
                 await RefreshMetadataIfDueAsync(deadline, ct).ConfigureAwait(false);
                 UpdatePatternSubscription();
             }
-            if (_kip848) await PollConsumerProtocolAsync(subscribed, deadline, ct).ConfigureAwait(false);
-            else await PollClassicAsync(subscribed, deadline, ct).ConfigureAwait(false);
+            await _membership.PollAsync(subscribed, deadline, ct).ConfigureAwait(false);
             MaybeAutoCommit();
         }
         finally
@@ -361,36 +389,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     private TimeSpan SinceLastPoll => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastPoll));
 
-    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
-    private static TimeSpan Remaining(long deadline)
-    {
-        var left = deadline - Stopwatch.GetTimestamp();
-        return left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
-    }
-
-    /// <summary>Waits for <paramref name="task"/> until <paramref name="deadline"/>; false when it is still running.</summary>
-    private static async ValueTask<bool> WaitUntilAsync(Task task, long deadline, CancellationToken ct)
-    {
-        if (task.IsCompleted) return true;
-        var left = Remaining(deadline);
-        if (left <= TimeSpan.Zero) return false;
-        try
-        {
-            await task.WaitAsync(left, ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!task.IsCompleted)
-        {
-            return false;
-        }
-        catch (Exception) when (task.IsCompleted)
-        {
-            // observed by the caller
-        }
-        return true;
-    }
-
-    private void SetFatal(Exception error)
+    public void SetFatal(Exception error)
     {
         lock (_gate)
         {
@@ -400,7 +399,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         _log.LogError("Group {Group}: {Error} The consumer cannot continue in the group.", _groupId, error.Message);
     }
 
-    private void Defer(Exception error) => Interlocked.CompareExchange(ref _deferred, error, null);
+    public void Defer(Exception error) => Interlocked.CompareExchange(ref _deferred, error, null);
 
     // ------------------------------------------------------------------ listener and member
 
@@ -410,7 +409,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>Revoked partitions: the listener hears first (offsets may still be committed), then the member drops them.</summary>
-    private async ValueTask RevokeAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken ct)
+    public async ValueTask RevokeAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken ct)
     {
         if (partitions.Count == 0) return;
         var list = Sorted(partitions);
@@ -423,7 +422,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     /// <summary>Lost partitions (fenced, generation reset, poll timeout): the listener hears, the member drops them,
     /// no commit is attempted.</summary>
-    private async ValueTask LoseAsync(CancellationToken ct)
+    public async ValueTask LoseAsync(CancellationToken ct)
     {
         if (_owned.Count == 0) return;
         var list = Sorted(_owned);
@@ -436,7 +435,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>Added partitions: the member gets them first (no position yet), then the listener hears (even when empty).</summary>
-    private async ValueTask AssignAsync(IReadOnlyCollection<TopicPartition> added, CancellationToken ct)
+    public async ValueTask AssignAsync(IReadOnlyCollection<TopicPartition> added, CancellationToken ct)
     {
         var list = Sorted(added);
         if (list.Count > 0)
@@ -475,20 +474,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         throw new KafkaException($"A rebalance listener callback of group '{_groupId}' threw: {first.Message}", first);
     }
 
-    private void OwnedChanged()
-    {
-        if (_kip848) ConsumerOwnedChanged();
-    }
-
-    private static List<TopicPartition> Sorted(IEnumerable<TopicPartition> partitions)
-    {
-        var list = partitions.ToList();
-        list.Sort(AssignorSupport.PartitionOrder);
-        return list;
-    }
-
-    private static string Describe(IReadOnlyCollection<TopicPartition> partitions) =>
-        partitions.Count == 0 ? "no partitions" : partitions.Count <= 20 ? string.Join(", ", partitions) : $"{partitions.Count} partitions ({string.Join(", ", partitions.Take(20))}, ...)";
+    private void OwnedChanged() => _membership.OwnedChanged();
 
     // ------------------------------------------------------------------ commits
 
@@ -524,46 +510,11 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_kip848)
-            {
-                if (_cgEpoch > 0 && _cgState == ConsumerState.Member) return new CommitIdentity(_cgEpoch, _cgMemberId, _instanceId);
-                if (!_subscribed) return CommitIdentity.None;
-            }
-            else
-            {
-                if (_state == ClassicState.Stable && _generation >= 0) return new CommitIdentity(_generation, _memberId, _instanceId);
-                if (!_subscribed && _state == ClassicState.Unjoined) return CommitIdentity.None;
-            }
+            if (_membership.CommitIdentityLocked(_subscribed) is { } identity) return identity;
             throw new CommitFailedException(
                 $"The commit cannot be completed: this consumer is subscribed but not part of an active generation of group '{_groupId}' " +
                 "(it is rebalancing, or it was removed from the group, e.g. after a session or poll timeout). Poll to rejoin, then commit the offsets of the partitions it owns then.");
         }
-    }
-
-    private void OnCommitGroupError(ErrorCode error, CommitIdentity used)
-    {
-        if (_kip848)
-        {
-            ConsumerCommitGroupError(error, used);
-            return;
-        }
-        lock (_gate)
-        {
-            if (used.GenerationOrEpoch != _generation || used.MemberId != _memberId) return;
-            switch (error)
-            {
-                case ErrorCode.RebalanceInProgress:
-                    RequestRejoinLocked("a commit found the group rebalancing");
-                    break;
-                case ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId:
-                    ResetGenerationLocked($"a commit was answered {ErrorCodes.KafkaName(error)}");
-                    break;
-                case ErrorCode.FencedInstanceId:
-                    break;
-            }
-        }
-        if (error == ErrorCode.FencedInstanceId)
-            SetFatal(new KafkaBrokerException(error, $"Another consumer with GroupInstanceId '{_instanceId}' joined group '{_groupId}' and fenced this one (FENCED_INSTANCE_ID)."));
     }
 
     /// <summary>Starts a background auto-commit of the consumed offsets when <see cref="ConsumerOptions.AutoCommitInterval"/>
@@ -590,7 +541,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     /// <summary>Commits the consumed offsets of <paramref name="partitions"/> before they are revoked (auto-commit only),
     /// waiting at most <paramref name="timeout"/>; failures are logged (the rebalance goes on).</summary>
-    private async ValueTask CommitBeforeRevocationAsync(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout, CancellationToken ct)
+    public async ValueTask CommitBeforeRevocationAsync(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout, CancellationToken ct)
     {
         if (!_options.EnableAutoCommit || partitions.Count == 0) return;
         var wanted = partitions as IReadOnlySet<TopicPartition> ?? new HashSet<TopicPartition>(partitions);
@@ -612,7 +563,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     // ------------------------------------------------------------------ heartbeat loop
 
-    private void EnsureHeartbeatLoop()
+    public void EnsureHeartbeatLoop()
     {
         lock (_gate)
         {
@@ -621,7 +572,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    private void WakeHeartbeat()
+    public void WakeHeartbeat()
     {
         try
         {
@@ -643,7 +594,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             TimeSpan wait;
             try
             {
-                wait = _kip848 ? await ConsumerHeartbeatStepAsync(token).ConfigureAwait(false) : await ClassicHeartbeatStepAsync(token).ConfigureAwait(false);
+                wait = await _membership.HeartbeatStepAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -668,10 +619,10 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     private static TimeSpan Clamp(TimeSpan wait) => wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait;
 
-    private TimeSpan RetryBackoff => _options.RetryBackoff > TimeSpan.Zero ? _options.RetryBackoff : TimeSpan.FromMilliseconds(1);
+    private TimeSpan RetryBackoff => _context.RetryBackoff;
 
     /// <summary>The poll-timeout warning: says that the member leaves, why, and with which interval.</summary>
-    private void LogPollTimeout(TimeSpan elapsed, string memberId)
+    public void LogPollTimeout(TimeSpan elapsed, string memberId)
     {
         _log.LogWarning(
             "Consumer poll timeout has expired: PollAsync was not called for {Elapsed} ms, longer than MaxPollInterval ({MaxPollInterval} ms). " +
@@ -757,11 +708,10 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
     /// <summary>Waits, at most <paramref name="timeout"/>, for every commit queued so far (<c>CommitInBackground</c>
     /// included). Called before a LeaveGroup: sent after it, the coordinator would refuse them, the member and its
     /// generation being gone.</summary>
-    private async ValueTask CommitsSettledAsync(TimeSpan timeout)
+    public async ValueTask CommitsSettledAsync(TimeSpan timeout)
     {
         try
         {
@@ -773,46 +723,19 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
     private ValueTask LeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct) =>
-        _kip848 ? ConsumerLeaveAsync(reason, timeout, commitFirst, ct) : ClassicLeaveAsync(reason, timeout, commitFirst, ct);
-
-    /// <summary>A best-effort leave from a poll gets the poll's remaining time, but at least half a second.</summary>
-    private static TimeSpan LeaveTimeout(long deadline)
-    {
-        var left = Remaining(deadline);
-        return left > TimeSpan.FromMilliseconds(500) ? left : TimeSpan.FromMilliseconds(500);
-    }
+        _membership.LeaveAsync(reason, timeout, commitFirst, ct);
 
     /// <summary>Cancels a join or sync in flight and waits for it to stop.</summary>
-    private async ValueTask AbortRebalanceAsync()
-    {
-        if (_joinTask is { } join)
-        {
-            _joinCts?.Cancel();
-            try
-            {
-                await join.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // the outcome no longer matters
-            }
-            _joinTask = null;
-            _joinCts?.Dispose();
-            _joinCts = null;
-            lock (_gate)
-            {
-                if (_state != ClassicState.Stable) _state = ClassicState.Unjoined;
-            }
-        }
-    }
+    private ValueTask AbortRebalanceAsync() => _membership.AbortRebalanceAsync();
 
     /// <summary>Test hook: stops heartbeats and drops the coordinator connection without leaving, as if the process
     /// died; the group notices only when the session times out.</summary>
     internal async ValueTask AbandonAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        _joinCts?.Cancel();
+        _membership.CancelRebalance();
         await ShutdownAsync().ConfigureAwait(false);
     }
 
@@ -841,7 +764,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
         await _committer.DisposeAsync().ConfigureAwait(false);
         await _channel.DisposeAsync().ConfigureAwait(false);
-        if (_joinTask is { } join)
+        if (_membership.RebalanceInFlight is { } join)
         {
             try
             {
