@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TypedKafka.Metadata;
+using TypedKafka.Offsets;
 
 namespace TypedKafka.Groups;
 

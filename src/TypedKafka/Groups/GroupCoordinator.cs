@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using TypedKafka.Groups.Classic;
 using TypedKafka.Groups.Kip848;
 using TypedKafka.Metadata;
+using TypedKafka.Offsets;
 using TypedKafka.Protocol;
 using static TypedKafka.Groups.GroupTiming;
 

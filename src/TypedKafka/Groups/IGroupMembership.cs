@@ -1,5 +1,7 @@
 using TypedKafka.Protocol;
 
+using TypedKafka.Offsets;
+
 namespace TypedKafka.Groups;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TypedKafka.Groups.Assignors;
 using TypedKafka.Metadata;
+using TypedKafka.Offsets;
 using TypedKafka.Protocol;
 using static TypedKafka.Groups.GroupTiming;
 

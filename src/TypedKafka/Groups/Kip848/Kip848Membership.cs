@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TypedKafka.Metadata;
+using TypedKafka.Offsets;
 using TypedKafka.Protocol;
 using static TypedKafka.Groups.GroupTiming;
 
