@@ -245,7 +245,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
             return false;
         }
         built = new ConsumerRecord<TKey, TValue>(
-            partition.Topic, partition.Partition, record.Offset, record.Timestamp, ConsumerBatch.MapTimestampType(record.TimestampType),
+            partition.Topic, partition.Partition, record.Offset, record.Timestamp, record.TimestampType,
             key, value, headers, record.LeaderEpoch >= 0 ? record.LeaderEpoch : null,
             record.IsKeyNull ? -1 : record.Key.Length, record.IsValueNull ? -1 : record.Value.Length);
         failure = null;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TypedKafka.Connections;
@@ -412,14 +411,14 @@ internal sealed class Fetcher
         }
 
         if (data.Records is not { Length: > 0 } records) return false;
-        switch (ScanBatches(records.Span, out var nextOffset, out var lastEpoch))
+        switch (RecordBatchScanner.Scan(records.Span, out var nextOffset, out var lastEpoch))
         {
-            case BatchScan.Invalid:
+            case BatchScanResult.Invalid:
                 state.Error = new KafkaProtocolException(
                     $"Malformed record batch header in {state.Partition} at offset {target.FetchOffset}: its length field is invalid. Seek past it to continue.",
                     (short)ApiKey.Fetch, version, 8);
                 return true;
-            case BatchScan.Truncated:
+            case BatchScanResult.Truncated:
                 // No complete batch: before KIP-74 (Fetch v3) a batch larger than the partition limit is never returned whole.
                 state.Error = new KafkaException(
                     $"{state.Partition} at offset {target.FetchOffset} has a record batch larger than MaxPartitionFetchBytes ({_options.MaxPartitionFetchBytes}); increase it to read on.");
@@ -480,42 +479,5 @@ internal sealed class Fetcher
                 state.Error = new KafkaBrokerException(error, $"Fetch of {state.Partition} at offset {target.FetchOffset} from {broker} failed: {ErrorCodes.Describe(error)}");
                 return true;
         }
-    }
-
-    internal enum BatchScan { Found, Truncated, Invalid }
-
-    /// <summary>Walks the batch headers of a records blob: the offset after the last complete batch and that batch's
-    /// leader epoch (-1 for legacy messages). <see cref="BatchScan.Truncated"/> when no batch is complete,
-    /// <see cref="BatchScan.Invalid"/> when the first batch's length field cannot be right. A bad header after good
-    /// batches ends the scan there: the next fetch starts at it and reports it.</summary>
-    internal static BatchScan ScanBatches(ReadOnlySpan<byte> records, out long nextOffset, out int lastEpoch)
-    {
-        nextOffset = -1;
-        lastEpoch = -1;
-        var found = false;
-        var position = 0;
-        while (records.Length - position >= 17)
-        {
-            var size = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 8));
-            var magic = records[position + 16];
-            if (size < 14 || (magic >= 2 && size < 49)) return found ? BatchScan.Found : BatchScan.Invalid;
-            if (size > records.Length - position - 12) break;
-            var offset = BinaryPrimitives.ReadInt64BigEndian(records.Slice(position));
-            if (magic >= 2)
-            {
-                var lastDelta = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 23));
-                nextOffset = offset + lastDelta + 1;
-                lastEpoch = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 12));
-            }
-            else
-            {
-                // A legacy message (or compressed wrapper) carries the offset of its last record.
-                nextOffset = offset + 1;
-                lastEpoch = -1;
-            }
-            found = true;
-            position += 12 + size;
-        }
-        return found ? BatchScan.Found : BatchScan.Truncated;
     }
 }
