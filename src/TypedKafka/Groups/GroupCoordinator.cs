@@ -6,7 +6,6 @@ using TypedKafka.Groups.Classic;
 using TypedKafka.Groups.Kip848;
 using TypedKafka.Metadata;
 using TypedKafka.Offsets;
-using TypedKafka.Protocol;
 using static TypedKafka.Groups.GroupTiming;
 
 namespace TypedKafka.Groups;
