@@ -147,12 +147,16 @@ internal sealed class KeptConnection
             if (closed)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
-                throw new ObjectDisposedException(nameof(KeptConnection));
+                throw new KeptConnectionClosedException();
             }
             if (replaced is not null) _retiring.Retire(replaced, _retireLimit);
             return connection;
         }
-        catch (Exception e) when (e is not ObjectDisposedException)
+        catch (KeptConnectionClosedException)
+        {
+            throw new ObjectDisposedException(nameof(KeptConnection));
+        }
+        catch (Exception e)
         {
             lock (_gate)
             {
@@ -175,6 +179,9 @@ internal sealed class KeptConnection
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return renewal;
     }
+
+    /// <summary>A connect finished after its owner closed (or dropped this connection for good).</summary>
+    private sealed class KeptConnectionClosedException : Exception;
 
     // Not GetTimestamp() * TicksPerSecond / Frequency: with a 1 GHz Stopwatch that product overflows once uptime passes ~15 minutes (9.2e18 / 1e7 ns).
     private static TimeSpan Now() => Stopwatch.GetElapsedTime(0);
