@@ -84,12 +84,4 @@ public sealed class ConsumerBatch
         }
         return list;
     }
-
-    /// <summary>The contract's timestamp type for the protocol's.</summary>
-    public static TimestampType MapTimestampType(Protocol.TimestampType type) => type switch
-    {
-        Protocol.TimestampType.CreateTime => TimestampType.CreateTime,
-        Protocol.TimestampType.LogAppendTime => TimestampType.LogAppendTime,
-        _ => TimestampType.NotAvailable,
-    };
 }

@@ -74,7 +74,9 @@ public sealed partial class KafkaConsumer<TKey, TValue>
     public IReadOnlySet<string> Subscription => _subscribed && _group is { } group ? group.Subscription : NoTopics;
 
     /// <summary>Ends the subscription (revoking partitions through the listener and leaving the group) or the manual
-    /// assignment. Blocks until the group has been left; <see cref="UnsubscribeAsync"/> is the asynchronous form.</summary>
+    /// assignment. Blocks until the group has been left, at most <see cref="ConsumerOptions.RequestTimeout"/> (the leave
+    /// timeout: a listener or coordinator slower than that finishes in the background, and the next poll waits for it);
+    /// <see cref="UnsubscribeAsync"/> is the asynchronous form.</summary>
     public void Unsubscribe() => Task.Run(() => UnsubscribeAsync().AsTask()).GetAwaiter().GetResult();
 
     /// <summary>The asynchronous form of <see cref="Unsubscribe"/>.</summary>

@@ -62,6 +62,11 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
             if (string.IsNullOrEmpty(p.Topic)) throw new ArgumentException("A partition has no topic name.", nameof(partitions));
             if (p.Partition < 0) throw new ArgumentOutOfRangeException(nameof(partitions), $"Partition {p} has a negative index.");
         }
+        if (list.Count == 0)
+        {
+            Unsubscribe();
+            return;
+        }
         if (HasSubscription)
             throw new InvalidOperationException("Assign cannot be used while the consumer has a subscription: call Unsubscribe first.");
         CloseOpenBatch();
@@ -240,7 +245,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
             return false;
         }
         built = new ConsumerRecord<TKey, TValue>(
-            partition.Topic, partition.Partition, record.Offset, record.Timestamp, ConsumerBatch.MapTimestampType(record.TimestampType),
+            partition.Topic, partition.Partition, record.Offset, record.Timestamp, record.TimestampType,
             key, value, headers, record.LeaderEpoch >= 0 ? record.LeaderEpoch : null,
             record.IsKeyNull ? -1 : record.Key.Length, record.IsValueNull ? -1 : record.Value.Length);
         failure = null;
@@ -259,6 +264,8 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
     }
 
     /// <summary>Moves to the log start of the given partitions (all assigned when none given), looked up lazily.</summary>
+    /// <exception cref="InvalidOperationException">A given partition is not assigned, or none is given and nothing is
+    /// assigned (kafka-python raises AssertionError for both).</exception>
     public void SeekToBeginning(params TopicPartition[] partitions)
     {
         ThrowIfClosed();
@@ -268,6 +275,8 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
 
     /// <summary>Moves to the log end (the last stable offset under read_committed) of the given partitions (all
     /// assigned when none given), looked up lazily.</summary>
+    /// <exception cref="InvalidOperationException">A given partition is not assigned, or none is given and nothing is
+    /// assigned (kafka-python raises AssertionError for both).</exception>
     public void SeekToEnd(params TopicPartition[] partitions)
     {
         ThrowIfClosed();
@@ -400,18 +409,31 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IAsyncDisposable
     // ---------------------------------------------------------------- closing
 
     /// <summary>Commits (when <paramref name="autoCommit"/> and <see cref="ConsumerOptions.EnableAutoCommit"/> are set
-    /// and the consumer has a group), leaves the group, cancels fetches and closes connections. Idempotent.</summary>
+    /// and the consumer has a group), leaves the group, cancels fetches and closes connections, returning within
+    /// <paramref name="timeout"/> (default 30 s) even when a rebalance listener or a broker takes longer: what is left
+    /// then finishes in the background. Idempotent.</summary>
     public async ValueTask CloseAsync(bool autoCommit = true, TimeSpan? timeout = null)
     {
         if (_core.IsClosed) return;
         CloseOpenBatch();
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        if (limit < TimeSpan.Zero) limit = TimeSpan.Zero;
+        var deadline = Deadline(limit);
         try
         {
-            await CloseGroupAsync(autoCommit, timeout ?? TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await CloseGroupAsync(autoCommit, limit).ConfigureAwait(false);
         }
         finally
         {
-            await _core.DisposeAsync().ConfigureAwait(false);
+            var dispose = _core.DisposeAsync().AsTask();
+            try
+            {
+                await dispose.WaitAsync(Remaining(deadline)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _core.Log.LogWarning("Closing the consumer took longer than {Timeout} ms; its fetches and connections close in the background.", (long)limit.TotalMilliseconds);
+            }
         }
     }
 

@@ -73,8 +73,9 @@ public static class KafkaFrames
     public static TResponse DecodeResponse<TResponse>(ReadOnlyMemory<byte> frame, short version, out int correlationId)
         where TResponse : class, IKafkaResponse, IKafkaApiMessage<TResponse>
     {
-        var reader = new KafkaReader(frame);
-        return DecodeResponse<TResponse>(ref reader, version, out correlationId);
+        var apiKey = TResponse.MessageApiKey;
+        var bodyOffset = ReadResponseHeader(frame, apiKey, version, out correlationId);
+        return DecodeResponseBody<TResponse>(frame[bodyOffset..], apiKey, version);
     }
 
     /// <summary>As <see cref="DecodeResponse{TResponse}(ReadOnlyMemory{byte}, short, out int)"/>; a multi-segment frame is copied into one new array first.</summary>
@@ -85,14 +86,35 @@ public static class KafkaFrames
         return DecodeResponse<TResponse>(memory, version, out correlationId);
     }
 
-    private static TResponse DecodeResponse<TResponse>(ref KafkaReader reader, short version, out int correlationId)
-        where TResponse : class, IKafkaResponse, IKafkaApiMessage<TResponse>
+    /// <summary>
+    /// Reads a response frame's header (without its size prefix) and returns where the body starts. The header version
+    /// follows from the API and version the request used: v1 (flexible versions, KIP-482) adds a tagged-field section
+    /// after the correlation id. The connection layer reads headers with this, then the body with
+    /// <see cref="DecodeResponseBody{T}"/>: the same two steps as <see cref="DecodeResponse{TResponse}(ReadOnlyMemory{byte}, short, out int)"/>.
+    /// </summary>
+    public static int ReadResponseHeader(ReadOnlyMemory<byte> frame, ApiKey apiKey, short version, out int correlationId)
     {
-        short apiKey = (short)TResponse.MessageApiKey;
-        reader.SetContext(apiKey, version);
-        var header = ResponseHeader.Read(ref reader, HeaderVersions.ResponseHeaderVersion(apiKey, version));
-        correlationId = header.CorrelationId;
-        return TResponse.Read(ref reader, version);
+        var reader = new KafkaReader(frame, (short)apiKey, version);
+        correlationId = reader.ReadInt32();
+        if (HeaderVersions.ResponseHeaderVersion((short)apiKey, version) >= 1) reader.ReadUnknownTaggedFields();
+        return reader.Position;
+    }
+
+    /// <summary>Decodes a response body; a malformed body becomes a <see cref="KafkaProtocolException"/> naming the API
+    /// and version. Trailing bytes are ignored, as Kafka's own clients do (librdkafka's 2.16 mock broker ends every
+    /// flexible Metadata response with one extra byte).</summary>
+    public static T DecodeResponseBody<T>(ReadOnlyMemory<byte> body, ApiKey apiKey, short version)
+        where T : class, IKafkaMessage<T>
+    {
+        var reader = new KafkaReader(body, (short)apiKey, version);
+        try
+        {
+            return T.Read(ref reader, version);
+        }
+        catch (KafkaProtocolException e)
+        {
+            throw e.WithApi((short)apiKey, version);
+        }
     }
 
     /// <summary>For a fake broker: reads the request header (whatever its version) and leaves the reader on the body.</summary>

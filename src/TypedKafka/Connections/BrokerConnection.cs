@@ -298,15 +298,7 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
         var length = checked((int)frame.Length);
         var array = pending.Pooled ? ResponseFrame.Pool.Rent(length) : new byte[length];
         frame.CopyTo(array);
-        var bodyOffset = 4;
-        if (HeaderVersions.ResponseHeaderVersion((short)pending.ApiKey, pending.Version) >= 1)
-        {
-            // Response header v1 adds a tagged-field section after the correlation id.
-            var reader = new KafkaReader(new ReadOnlyMemory<byte>(array, 0, length), (short)pending.ApiKey, pending.Version);
-            reader.Skip(4);
-            reader.ReadUnknownTaggedFields();
-            bodyOffset = reader.Position;
-        }
+        var bodyOffset = KafkaFrames.ReadResponseHeader(new ReadOnlyMemory<byte>(array, 0, length), pending.ApiKey, pending.Version, out _);
         var response = new ResponseFrame(array, bodyOffset, length, pending.Pooled, pending.ApiKey, pending.Version);
         if (!pending.Completion.TrySetResult(response)) response.Release();
     }

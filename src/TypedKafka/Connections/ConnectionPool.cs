@@ -1,20 +1,20 @@
-using System.Diagnostics;
-
 namespace TypedKafka.Connections;
 
 /// <summary>
 /// The consumer's connections: at most one per broker, made on demand, remade after failures with exponential backoff
 /// and jitter (<see cref="ConsumerOptions.ReconnectBackoff"/> doubling up to <see cref="ConsumerOptions.ReconnectBackoffMax"/>),
-/// and closed when idle longer than <see cref="ConsumerOptions.ConnectionsMaxIdle"/>.
+/// renewed before a SASL session ends, and closed when idle longer than <see cref="ConsumerOptions.ConnectionsMaxIdle"/>.
+/// Each broker's connection is a <see cref="KeptConnection"/>.
 /// </summary>
-/// <remarks>Thread-safe; <c>_gate</c> guards the table and is never held across an await.</remarks>
+/// <remarks>Thread-safe; <c>_gate</c> guards the table and is never held across an await (nor while a
+/// <see cref="KeptConnection"/>'s own lock is taken inside it).</remarks>
 internal sealed class ConnectionPool : IAsyncDisposable
 {
     private readonly ConnectionSettings _settings;
     private readonly TimeSpan _backoff;
     private readonly TimeSpan _backoffMax;
     private readonly TimeSpan _maxIdle;
-    private readonly Dictionary<(string Host, int Port), Slot> _slots = [];
+    private readonly Dictionary<(string Host, int Port), KeptConnection> _slots = [];
     private readonly RetiringConnections _retiring = new();
     private readonly object _gate = new();
     private readonly CancellationTokenSource _closing = new();
@@ -40,7 +40,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _slots.Values.Count(s => s.Connection is { IsAlive: true });
+            lock (_gate) return _slots.Values.Count(s => s.Open is not null);
         }
     }
 
@@ -49,7 +49,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _slots.Values.Sum(s => s.Connection is { IsAlive: true } c ? c.InFlightCount : 0);
+            lock (_gate) return _slots.Values.Sum(s => s.Open is { } c ? c.InFlightCount : 0);
         }
     }
 
@@ -58,57 +58,21 @@ internal sealed class ConnectionPool : IAsyncDisposable
     {
         lock (_gate)
         {
-            return Bootstrap.Any(b => _slots.TryGetValue((b.Host, b.Port), out var s) && s.Connection is { IsAlive: true });
+            return Bootstrap.Any(b => _slots.TryGetValue((b.Host, b.Port), out var s) && s.Open is not null);
         }
     }
 
     /// <summary>An open connection to <paramref name="endpoint"/>, connecting (after any backoff still due) if needed.</summary>
-    public async Task<BrokerConnection> GetAsync(BrokerEndpoint endpoint, CancellationToken cancellationToken)
+    public Task<BrokerConnection> GetAsync(BrokerEndpoint endpoint, CancellationToken cancellationToken)
     {
-        while (true)
+        KeptConnection slot;
+        lock (_gate)
         {
-            Task<BrokerConnection> connecting;
-            TimeSpan wait;
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
-                if (!_slots.TryGetValue((endpoint.Host, endpoint.Port), out var slot))
-                    _slots[(endpoint.Host, endpoint.Port)] = slot = new Slot();
-                if (slot.Connection is { IsAlive: true, SessionEnded: false } alive)
-                {
-                    // A SASL session near its end: its successor is made in the background while it serves on.
-                    if (alive.RenewalDue && slot.Connecting is null && slot.RetryAt <= Now())
-                        slot.Connecting = RenewAsync(endpoint, slot);
-                    return alive;
-                }
-                // Otherwise (no connection, a lost one, or a session that ended before its successor was ready) the
-                // caller waits for a new connection, which retires the old one.
-                if (slot.Connecting is { } pending)
-                {
-                    connecting = pending;
-                    wait = TimeSpan.Zero;
-                }
-                else
-                {
-                    wait = slot.RetryAt - Now();
-                    if (wait <= TimeSpan.Zero)
-                    {
-                        slot.Connecting = connecting = ConnectAsync(endpoint, slot);
-                        wait = TimeSpan.Zero;
-                    }
-                    else
-                    {
-                        connecting = null!;
-                    }
-                }
-            }
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            return await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
+            if (!_slots.TryGetValue((endpoint.Host, endpoint.Port), out slot!))
+                _slots[(endpoint.Host, endpoint.Port)] = slot = new KeptConnection(endpoint, _settings, Backoff, _settings.RequestTimeout, _retiring, _closing.Token);
         }
+        return slot.GetAsync(cancellationToken);
     }
 
     /// <summary>An open connection to any of <paramref name="candidates"/>, preferring ones already open and least busy.</summary>
@@ -118,8 +82,8 @@ internal sealed class ConnectionPool : IAsyncDisposable
         lock (_gate)
         {
             var open = candidates
-                .Select(c => _slots.TryGetValue((c.Host, c.Port), out var s) ? s.Connection : null)
-                .Where(c => c is { IsAlive: true })
+                .Select(c => _slots.TryGetValue((c.Host, c.Port), out var s) ? s.Open : null)
+                .Where(c => c is not null)
                 .OrderBy(c => c!.InFlightCount)
                 .FirstOrDefault();
             if (open is { RenewalDue: false }) return open;
@@ -148,52 +112,8 @@ internal sealed class ConnectionPool : IAsyncDisposable
     {
         lock (_gate)
         {
-            return !_slots.TryGetValue((endpoint.Host, endpoint.Port), out var slot)
-                || slot.Connection is { IsAlive: true }
-                || slot.RetryAt <= Now();
+            return !_slots.TryGetValue((endpoint.Host, endpoint.Port), out var slot) || slot.IsReady;
         }
-    }
-
-    private async Task<BrokerConnection> ConnectAsync(BrokerEndpoint endpoint, Slot slot)
-    {
-        await Task.Yield();
-        try
-        {
-            var connection = await BrokerConnection.ConnectAsync(endpoint, _settings, _closing.Token).ConfigureAwait(false);
-            BrokerConnection? replaced;
-            lock (_gate)
-            {
-                replaced = slot.Connection;
-                slot.Connection = connection;
-                slot.Connecting = null;
-                slot.Failures = 0;
-            }
-            if (replaced is not null) _retiring.Retire(replaced, _settings.RequestTimeout);
-            return connection;
-        }
-        catch (Exception e)
-        {
-            lock (_gate)
-            {
-                slot.Connecting = null;
-                slot.Failures++;
-                slot.RetryAt = Now() + Backoff(slot.Failures);
-            }
-            if (e is KafkaException) throw;
-            if (e is OperationCanceledException && _closing.IsCancellationRequested) throw new ObjectDisposedException(nameof(ConnectionPool));
-            throw new KafkaConnectionException($"Cannot connect to {endpoint}: {e.Message}", e);
-        }
-    }
-
-    /// <summary>Connects the successor of a connection whose SASL session is ending (KIP-368); the old connection is
-    /// used meanwhile and retired when the new one is in place. A failure is handled like any failed connect (backoff,
-    /// then another try); it is observed here because nobody may be waiting for this task.</summary>
-    private Task<BrokerConnection> RenewAsync(BrokerEndpoint endpoint, Slot slot)
-    {
-        var renewal = ConnectAsync(endpoint, slot);
-        _ = renewal.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return renewal;
     }
 
     /// <summary>The pause after <paramref name="failures"/> consecutive failures: base × 2^(n−1), capped, ±20% jitter.</summary>
@@ -203,9 +123,6 @@ internal sealed class ConnectionPool : IAsyncDisposable
         var ms = Math.Min(_backoff.TotalMilliseconds * Math.Pow(2, exponent), _backoffMax.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(ms * (0.8 + 0.4 * Random.Shared.NextDouble()));
     }
-
-    // Not GetTimestamp() * TicksPerSecond / Frequency: with a 1 GHz Stopwatch that product overflows once uptime passes ~15 minutes (9.2e18 / 1e7 ns).
-    private static TimeSpan Now() => Stopwatch.GetElapsedTime(0);
 
     private async Task SweepIdleAsync()
     {
@@ -220,11 +137,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
                 {
                     foreach (var slot in _slots.Values)
                     {
-                        if (slot.Connection is { } c && (!c.IsAlive || (c.InFlightCount == 0 && c.IdleTime > _maxIdle)))
-                        {
-                            idle.Add(c);
-                            slot.Connection = null;
-                        }
+                        if (slot.TakeIfIdle(_maxIdle) is { } c) idle.Add(c);
                     }
                 }
                 foreach (var c in idle) await c.DisposeAsync().ConfigureAwait(false);
@@ -242,20 +155,12 @@ internal sealed class ConnectionPool : IAsyncDisposable
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
-            open = [.. _slots.Values.Select(s => s.Connection).OfType<BrokerConnection>()];
+            open = [.. _slots.Values.Select(s => s.Take()).OfType<BrokerConnection>()];
             _slots.Clear();
         }
         foreach (var connection in open) await connection.DisposeAsync().ConfigureAwait(false);
         await _retiring.DisposeAsync().ConfigureAwait(false);
         await _idleSweeper.ConfigureAwait(false);
         _closing.Dispose();
-    }
-
-    private sealed class Slot
-    {
-        public BrokerConnection? Connection;
-        public Task<BrokerConnection>? Connecting;
-        public int Failures;
-        public TimeSpan RetryAt;
     }
 }

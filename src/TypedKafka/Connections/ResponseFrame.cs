@@ -37,22 +37,9 @@ internal sealed class ResponseFrame
 
     public short ApiVersion { get; }
 
-    /// <summary>Decodes the body as <typeparamref name="T"/>; a malformed body becomes a <see cref="KafkaProtocolException"/>
-    /// naming the API and version.</summary>
-    public T Decode<T>() where T : class, IKafkaMessage<T>
-    {
-        var reader = new KafkaReader(Body, (short)ApiKey, ApiVersion);
-        try
-        {
-            // Trailing bytes are ignored, as Kafka's own clients do: librdkafka's mock broker (2.16) ends every flexible
-            // Metadata response with one extra byte.
-            return T.Read(ref reader, ApiVersion);
-        }
-        catch (KafkaProtocolException e)
-        {
-            throw e.WithApi((short)ApiKey, ApiVersion);
-        }
-    }
+    /// <summary>Decodes the body as <typeparamref name="T"/> (<see cref="KafkaFrames.DecodeResponseBody{T}"/>); a
+    /// malformed body becomes a <see cref="KafkaProtocolException"/> naming the API and version.</summary>
+    public T Decode<T>() where T : class, IKafkaMessage<T> => KafkaFrames.DecodeResponseBody<T>(Body, ApiKey, ApiVersion);
 
     /// <summary>Another holder of the buffer (e.g. each partition of a fetch with unread records).</summary>
     public void AddReference() => Interlocked.Increment(ref _references);

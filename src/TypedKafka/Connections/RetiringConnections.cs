@@ -3,7 +3,7 @@ namespace TypedKafka.Connections;
 /// <summary>
 /// Connections that have been replaced (a SASL session near its end, KIP-368) and only finish what they carry: each is
 /// closed by <see cref="BrokerConnection.RetireAsync"/> once answered, and all that remain are closed with their owner
-/// (<see cref="DisposeAsync"/>). Shared by <see cref="ConnectionPool"/> and the group coordinator's channel.
+/// (<see cref="DisposeAsync"/>). Filled by <see cref="KeptConnection"/>, for the pool and the group coordinator's channel.
 /// </summary>
 /// <remarks>Thread-safe; the set's lock is never held across an await.</remarks>
 internal sealed class RetiringConnections : IAsyncDisposable

@@ -17,24 +17,26 @@ namespace TypedKafka.Consumer;
 /// built by the consumer on top; the framework reads the spans directly.
 /// </summary>
 /// <remarks>
-/// <para>Threads: the caller (poll, seek, assign...), one background loop (<see cref="RunAsync"/>) that plans fetches
-/// and position lookups, and the tasks those start (one Fetch in flight per broker, lookups). All partition state is
-/// guarded by <c>_gate</c>, which is never held across an await; the caller publishes positions under it when it
-/// finishes with a fetch's records.</para>
+/// <para>It owns and wires the parts: the <see cref="SubscriptionState"/> (assignment and partition states), the
+/// <see cref="Fetcher"/> (its loop and fetches), the <see cref="PositionResolver"/> (committed offset or reset), the
+/// connection pool, the cluster view and the metrics.</para>
+/// <para>Threads: the caller (poll, seek, assign...), one background loop (<see cref="Fetcher.RunAsync"/>) that plans
+/// fetches and position lookups, and the tasks those start (one Fetch in flight per broker, lookups). All partition
+/// state is guarded by <see cref="SubscriptionState.Gate"/> (<c>_gate</c> here), which is never held across an await;
+/// the caller publishes positions under it when it finishes with a fetch's records.</para>
 /// </remarks>
-internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
+internal sealed class ConsumerCore : IAsyncDisposable, IGroupMember
 {
     private readonly ConsumerOptions _options;
     private readonly ILogger _log;
-    private readonly object _gate = new();
-    private readonly Dictionary<TopicPartition, PartitionState> _partitions = [];
-    private readonly List<PartitionState> _order = [];
+    private readonly SubscriptionState _state = new();
+    private readonly object _gate;
+    private readonly Dictionary<TopicPartition, PartitionState> _partitions;
+    private readonly List<PartitionState> _order;
     private int _rotation;
-    private readonly HashSet<string> _subscribedTopics = new(StringComparer.Ordinal);
-    private bool _subscribeAll;
-    private TaskCompletionSource _dataSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly CancellationTokenSource _closing = new();
+    private readonly BackgroundTasks _tasks = new();
+    private readonly PositionResolver _positions;
+    private readonly Fetcher _fetcher;
     private readonly RecordReadOptions _readOptions;
     private readonly bool _readCommitted;
     private Task? _loop;
@@ -44,6 +46,9 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     {
         _options = options;
         _log = options.LoggerFactory?.CreateLogger("TypedKafka.Consumer") ?? NullLogger.Instance;
+        _gate = _state.Gate;
+        _partitions = _state.Partitions;
+        _order = _state.Order;
         Pool = new ConnectionPool(options);
         Metadata = new MetadataManager(Pool, options);
         Offsets = new OffsetLookup(Metadata, options);
@@ -54,6 +59,8 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
             MaxDecompressedBytes = (int)Math.Min(int.MaxValue, Math.Max(64L * 1024 * 1024, 4L * Math.Max(options.FetchMaxBytes, options.MaxPartitionFetchBytes))),
         };
         MetricsCollector = new ConsumerMetrics(options.ClientId, Lags, () => Pool.InFlightCount, () => Pool.OpenCount);
+        _positions = new PositionResolver(options, _log, _state, _tasks, Offsets);
+        _fetcher = new Fetcher(options, _log, _state, _tasks, Pool, Metadata, MetricsCollector, _positions);
     }
 
     public ConnectionPool Pool { get; }
@@ -69,7 +76,19 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     public ConsumerOptions Options => _options;
 
     /// <summary>Set when the consumer has a group: positions of new partitions come from committed offsets first.</summary>
-    public Func<IReadOnlyCollection<TopicPartition>, CancellationToken, Task<IReadOnlyDictionary<TopicPartition, OffsetAndMetadata?>>>? CommittedLookup { get; set; }
+    public Func<IReadOnlyCollection<TopicPartition>, CancellationToken, Task<IReadOnlyDictionary<TopicPartition, OffsetAndMetadata?>>>? CommittedLookup
+    {
+        get => _positions.CommittedLookup;
+        set => _positions.CommittedLookup = value;
+    }
+
+    /// <summary>Test seam: runs on the fetcher loop right after position lookups were planned and before their tasks
+    /// start (<see cref="PositionResolver.LookupsPlanned"/>).</summary>
+    internal Action? LookupsPlanned
+    {
+        get => _positions.LookupsPlanned;
+        set => _positions.LookupsPlanned = value;
+    }
 
     // ---------------------------------------------------------------- assignment
 
@@ -115,42 +134,23 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     {
         lock (_gate)
         {
-            _subscribedTopics.Clear();
-            _subscribedTopics.UnionWith(topics);
-            _subscribeAll = allTopics;
+            _state.SubscribedTopics.Clear();
+            _state.SubscribedTopics.UnionWith(topics);
+            _state.SubscribeAll = allTopics;
             UpdateWantedTopicsLocked();
         }
         Wake();
     }
 
-    private void AddLocked(IReadOnlyCollection<TopicPartition> partitions)
-    {
-        foreach (var partition in partitions)
-        {
-            var state = new PartitionState(partition);
-            state.ResetPosition(_options.AutoOffsetReset, awaitCommitted: CommittedLookup is not null);
-            _partitions[partition] = state;
-            _order.Add(state);
-        }
-    }
+    private void AddLocked(IReadOnlyCollection<TopicPartition> partitions) =>
+        _state.AddLocked(partitions, _options.AutoOffsetReset, awaitCommitted: CommittedLookup is not null);
 
-    private void RemoveLocked(IReadOnlyCollection<TopicPartition> partitions)
-    {
-        foreach (var partition in partitions)
-        {
-            if (!_partitions.Remove(partition, out var state)) continue;
-            state.Invalidate();
-            _order.Remove(state);
-        }
-    }
+    private void RemoveLocked(IReadOnlyCollection<TopicPartition> partitions) => _state.RemoveLocked(partitions);
 
     private void UpdateWantedTopicsLocked() =>
-        Metadata.SetWantedTopics(_partitions.Keys.Select(p => p.Topic).Concat(_subscribedTopics).Distinct(), _subscribeAll);
+        Metadata.SetWantedTopics(_partitions.Keys.Select(p => p.Topic).Concat(_state.SubscribedTopics).Distinct(), _state.SubscribeAll);
 
-    private PartitionState StateFor(TopicPartition partition, string operation) =>
-        _partitions.TryGetValue(partition, out var state)
-            ? state
-            : throw new InvalidOperationException($"{operation}: partition {partition} is not assigned to this consumer.");
+    private PartitionState StateFor(TopicPartition partition, string operation) => _state.StateFor(partition, operation);
 
     // ---------------------------------------------------------------- positions
 
@@ -166,6 +166,8 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     {
         lock (_gate)
         {
+            if (partitions.Count == 0 && _order.Count == 0)
+                throw new InvalidOperationException($"{(beginning ? "SeekToBeginning" : "SeekToEnd")}: no partitions are assigned.");
             var states = partitions.Count == 0 ? [.. _order] : partitions.Select(p => StateFor(p, beginning ? "SeekToBeginning" : "SeekToEnd")).ToList();
             foreach (var state in states) state.ResetPosition(beginning ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest, awaitCommitted: false);
         }
@@ -317,11 +319,11 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
         lock (_gate)
         {
             if (_order.Any(s => (!s.Paused && s.Buffered.Count > 0) || s.Error is not null)) return;
-            signal = _dataSignal.Task;
+            signal = _state.DataSignalLocked;
         }
         Wake();
         if (timeout <= TimeSpan.Zero) return;
-        using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _tasks.Closing.Token);
         var timer = Task.Delay(timeout, delay.Token);
         await Task.WhenAny(signal, timer).ConfigureAwait(false);
         delay.Cancel();
@@ -329,17 +331,12 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     }
 
     /// <summary>Tells a waiting caller that data, an error or a new position arrived. Called under <c>_gate</c>.</summary>
-    private void SignalDataLocked()
-    {
-        var signal = _dataSignal;
-        _dataSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        signal.TrySetResult();
-    }
+    private void SignalDataLocked() => _state.SignalDataLocked();
 
     /// <summary>Completes when the next data/position signal fires (for PositionAsync).</summary>
     public Task NextSignal
     {
-        get { lock (_gate) return _dataSignal.Task; }
+        get { lock (_gate) return _state.DataSignalLocked; }
     }
 
     /// <summary>Throws a stored partition error again (it repeats on every poll until the application seeks): the same
@@ -352,27 +349,24 @@ internal sealed partial class ConsumerCore : IAsyncDisposable, IGroupMember
     /// <summary>Starts the background loop (idempotent).</summary>
     public void Start()
     {
-        lock (_gate) _loop ??= Task.Run(RunAsync);
+        lock (_gate) _loop ??= Task.Run(_fetcher.RunAsync);
     }
 
-    public void Wake()
-    {
-        if (_wake.CurrentCount == 0) _wake.Release();
-    }
+    public void Wake() => _tasks.Wake();
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        _closing.Cancel();
+        _tasks.Closing.Cancel();
         Task? loop;
         lock (_gate) loop = _loop;
         if (loop is not null)
         {
             try { await loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
-        await WaitForFetchesAsync().ConfigureAwait(false);
+        await _tasks.WaitAllAsync().ConfigureAwait(false);
         lock (_gate)
         {
             foreach (var state in _order) state.Invalidate();

@@ -1,5 +1,3 @@
-using TypedKafka.Protocol;
-
 namespace TypedKafka.Fetching;
 
 /// <summary>

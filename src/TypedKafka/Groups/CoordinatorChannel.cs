@@ -8,7 +8,8 @@ namespace TypedKafka.Groups;
 /// <summary>
 /// Finds a group's coordinator (FindCoordinator to any broker) and keeps a dedicated connection to it. The connection
 /// is separate from the pool's connection to the same broker because a broker answers one request per connection at
-/// a time and holds a JoinGroup or SyncGroup until the rebalance completes: fetches must not queue behind it.
+/// a time and holds a JoinGroup or SyncGroup until the rebalance completes: fetches must not queue behind it. The
+/// connection is a <see cref="KeptConnection"/> (renewed before its SASL session ends, like the pool's).
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe: the caller's poll, the heartbeat loop and the commit loop share it. Concurrent lookups share one
@@ -25,11 +26,9 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     private readonly string _groupId;
     private readonly object _gate = new();
     private readonly CancellationTokenSource _closing = new();
-    private BrokerConnection? _connection;
+    private KeptConnection? _kept;
     private Task<BrokerConnection>? _finding;
-    private Task? _renewing;
     private readonly RetiringConnections _retiring = new();
-    private int _renewalFailures;
     private int _discoveries;
 
     public CoordinatorChannel(ConsumerOptions options, MetadataManager metadata, ILogger log, string groupId)
@@ -45,7 +44,7 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _connection is { IsAlive: true } c ? c.Endpoint : null;
+            lock (_gate) return _kept?.Open?.Endpoint;
         }
     }
 
@@ -64,24 +63,21 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
         while (true)
         {
             Task waitFor;
+            KeptConnection? kept;
             lock (_gate)
             {
                 ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
-                if (_connection is { IsAlive: true } alive)
+                kept = _kept;
+                if (kept is not null && kept.Open is null)
                 {
-                    if (!alive.SessionEnded)
-                    {
-                        if (alive.RenewalDue) _renewing ??= RenewAsync(alive);
-                        return alive;
-                    }
-                    waitFor = _renewing ??= RenewAsync(alive); // the SASL session ended before its successor was made
+                    Forget("the connection was lost");
+                    kept = null;
                 }
-                else
-                {
-                    if (_connection is not null) Forget("the connection was lost");
-                    waitFor = _finding ??= FindAsync();
-                }
+                waitFor = kept is null ? _finding ??= FindAsync() : Task.CompletedTask;
             }
+            // An open connection (its successor made in the background near the end of its SASL session), or, once
+            // the session ended, the successor.
+            if (kept is not null) return await kept.GetAsync(cancellationToken).ConfigureAwait(false);
             await waitFor.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -112,8 +108,8 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_connection is null) return;
-            if (failedOn is not null && !ReferenceEquals(failedOn, _connection)) return;
+            if (_kept is null) return;
+            if (failedOn is not null && !ReferenceEquals(failedOn, _kept.Open)) return;
             Forget(reason);
         }
     }
@@ -125,11 +121,11 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
 
     private void Forget(string reason)
     {
-        var old = _connection!;
-        _connection = null;
+        var old = _kept!;
+        _kept = null;
         _log.LogInformation("Group coordinator {Coordinator} of group {Group} is unavailable or invalid ({Reason}); it will be rediscovered.",
             old.Endpoint, _groupId, reason);
-        _ = old.DisposeAsync().AsTask();
+        if (old.Take() is { } connection) _ = connection.DisposeAsync().AsTask();
     }
 
     private async Task<BrokerConnection> FindAsync()
@@ -145,15 +141,18 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
                 try
                 {
                     endpoint = await LookupAsync(token).ConfigureAwait(false);
-                    var connection = await BrokerConnection.ConnectAsync(endpoint, _metadata.Pool.Settings, token).ConfigureAwait(false);
+                    // A JoinGroup can be held by the broker for up to the rebalance timeout (MaxPollInterval): a
+                    // replaced connection may take that long to answer what it carries.
+                    var kept = new KeptConnection(endpoint, _metadata.Pool.Settings, Backoff, _options.MaxPollInterval + _options.RequestTimeout, _retiring, token);
+                    var connection = await kept.GetAsync(token).ConfigureAwait(false);
                     lock (_gate)
                     {
                         if (_closing.IsCancellationRequested)
                         {
-                            _ = connection.DisposeAsync().AsTask();
+                            _ = kept.Take()?.DisposeAsync().AsTask();
                             throw new ObjectDisposedException(nameof(CoordinatorChannel));
                         }
-                        _connection = connection;
+                        _kept = kept;
                         _discoveries++;
                     }
                     _log.LogInformation("Discovered group coordinator {Coordinator} for group {Group}.", endpoint, _groupId);
@@ -177,58 +176,6 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
         finally
         {
             lock (_gate) _finding = null;
-        }
-    }
-
-    /// <summary>Replaces a coordinator connection whose SASL session is ending (KIP-368) with a new one to the same
-    /// broker; the old one serves meanwhile (until its session ends) and is retired once it has answered what it
-    /// carries (a JoinGroup held by the broker included). A failed attempt is tried again after a backoff, or, once the
-    /// session has ended, the coordinator is forgotten and found again. Never throws.</summary>
-    private async Task RenewAsync(BrokerConnection old)
-    {
-        await Task.Yield();
-        try
-        {
-            var renewed = await BrokerConnection.ConnectAsync(old.Endpoint, _metadata.Pool.Settings, _closing.Token).ConfigureAwait(false);
-            bool current;
-            lock (_gate)
-            {
-                current = ReferenceEquals(_connection, old) && !_closing.IsCancellationRequested;
-                if (current) _connection = renewed;
-                _renewalFailures = 0;
-            }
-            if (!current)
-            {
-                await renewed.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
-            _log.LogDebug("Renewed the connection to group coordinator {Coordinator} of group {Group} before its SASL session ends.", old.Endpoint, _groupId);
-            // A JoinGroup can be held by the broker for up to the rebalance timeout (MaxPollInterval).
-            _retiring.Retire(old, _options.MaxPollInterval + _options.RequestTimeout);
-        }
-        catch (Exception e) when (!_closing.IsCancellationRequested)
-        {
-            lock (_gate)
-            {
-                if (old.SessionEnded)
-                {
-                    // Nothing can be sent on the old connection any more: the coordinator is found again.
-                    if (ReferenceEquals(_connection, old)) Forget($"its SASL session ended and a new connection failed: {e.Message}");
-                    return;
-                }
-                var pause = Backoff(++_renewalFailures);
-                _log.LogWarning("Renewing the connection to group coordinator {Coordinator} of group {Group} before its SASL session ends failed ({Error}); retrying in {Pause} ms.",
-                    old.Endpoint, _groupId, e.Message, (int)pause.TotalMilliseconds);
-                old.RenewAfter(pause);
-            }
-        }
-        catch (Exception)
-        {
-            // Closing.
-        }
-        finally
-        {
-            lock (_gate) _renewing = null;
         }
     }
 
@@ -292,8 +239,8 @@ internal sealed class CoordinatorChannel : IAsyncDisposable
         {
             if (_closing.IsCancellationRequested) return;
             _closing.Cancel();
-            connection = _connection;
-            _connection = null;
+            connection = _kept?.Take();
+            _kept = null;
         }
         if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
         await _retiring.DisposeAsync().ConfigureAwait(false);

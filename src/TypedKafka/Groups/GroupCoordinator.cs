@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
-using TypedKafka.Groups.Assignors;
+using TypedKafka.Groups.Classic;
+using TypedKafka.Groups.Kip848;
 using TypedKafka.Metadata;
-using TypedKafka.Protocol;
+using TypedKafka.Offsets;
+using static TypedKafka.Groups.GroupTiming;
 
 namespace TypedKafka.Groups;
 
@@ -24,7 +26,7 @@ namespace TypedKafka.Groups;
 /// heartbeat loop and the commit loop; it is never held across an await or a call into the member or the listener.
 /// The caller-only state (owned partitions, the join task) needs no lock: one logical caller at a time.</para>
 /// </remarks>
-internal sealed partial class GroupCoordinator : IAsyncDisposable
+internal sealed class GroupCoordinator : IMembershipHost, IAsyncDisposable
 {
     private static readonly IReadOnlySet<string> NoTopics = new HashSet<string>(StringComparer.Ordinal);
 
@@ -34,7 +36,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private readonly ILogger _log;
     private readonly string _groupId;
     private readonly string? _instanceId;
-    private readonly bool _kip848;
+    private readonly GroupContext _context;
+    private readonly IGroupMembership _membership;
     private readonly CoordinatorChannel _channel;
     private readonly OffsetCommitter _committer;
     private readonly object _gate = new();
@@ -47,6 +50,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private Regex? _pattern;
     private IConsumerRebalanceListener? _listener;
     private bool _subscribed;
+    private long _subscriptionVersion;
     private long _patternCheckedVersion = -1;
     private long _nextMetadataRefresh;
 
@@ -61,6 +65,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private long _nextAutoCommit;
     private Task? _autoCommit;
     private int _closed;
+    private Task? _teardown; // an unsubscribe that outlived its timeout, still finishing
+    private Task? _shutdown;
 
     public GroupCoordinator(ConsumerOptions options, MetadataManager metadata, IGroupMember member, ILogger logger)
     {
@@ -76,13 +82,24 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         _log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _groupId = options.GroupId;
         _instanceId = options.GroupInstanceId;
-        _kip848 = options.GroupProtocol == GroupProtocol.Consumer;
         _channel = new CoordinatorChannel(options, metadata, _log, _groupId);
-        _committer = new OffsetCommitter(options, _channel, _log, _groupId, CurrentCommitIdentity, OnCommitGroupError);
+        _committer = new OffsetCommitter(options, _channel, _log, _groupId, CurrentCommitIdentity, (error, used) => _membership!.OnCommitGroupError(error, used));
         _nextAutoCommit = Stopwatch.GetTimestamp() + Ticks(options.AutoCommitInterval);
-        _assignors = [.. options.PartitionAssignmentStrategy.Select(PartitionAssignors.Create)];
-        _cooperative = PartitionAssignors.CommonRebalanceProtocol(_assignors) == RebalanceProtocol.Cooperative;
-        _cgMemberId = "";
+        _context = new GroupContext
+        {
+            Options = options,
+            Metadata = metadata,
+            Log = _log,
+            GroupId = _groupId,
+            InstanceId = _instanceId,
+            Channel = _channel,
+            Committer = _committer,
+            Gate = _gate,
+            Closing = _closing.Token,
+        };
+        _membership = options.GroupProtocol == GroupProtocol.Consumer
+            ? new Kip848Membership(_context, this)
+            : new ClassicMembership(_context, this);
     }
 
     /// <summary>The group this coordinator serves.</summary>
@@ -105,7 +122,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _kip848 ? ConsumerIsStableLocked() : ClassicIsStableLocked();
+            lock (_gate) return _membership.IsStableLocked();
         }
     }
 
@@ -114,7 +131,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _kip848 ? _cgEpoch : _generation;
+            lock (_gate) return _membership.GenerationLocked;
         }
     }
 
@@ -123,12 +140,32 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         get
         {
-            lock (_gate) return _kip848 ? _cgMemberId : _memberId;
+            lock (_gate) return _membership.MemberIdLocked;
         }
     }
 
     /// <summary>The partitions this coordinator has assigned to the member.</summary>
     internal IReadOnlyCollection<TopicPartition> Owned => [.. _owned];
+
+    // ------------------------------------------------------------------ what the membership protocol reads
+
+    IReadOnlySet<string> IMembershipHost.SubscriptionLocked => _subscription;
+
+    bool IMembershipHost.SubscribedLocked => _subscribed;
+
+    bool IMembershipHost.HasPatternLocked => _pattern is not null;
+
+    IReadOnlySet<TopicPartition> IMembershipHost.Owned => _owned;
+
+    TimeSpan IMembershipHost.SinceLastPoll => SinceLastPoll;
+
+    IReadOnlyDictionary<TopicPartition, OffsetAndMetadata> IMembershipHost.ConsumedOffsets() => _member.ConsumedOffsets();
+
+    void IMembershipHost.SetSubscribedTopics(IReadOnlyCollection<string> topics, bool allTopics) => _member.SetSubscribedTopics(topics, allTopics);
+
+    void IMembershipHost.SetFatalLocked(Exception error) => _fatal ??= ExceptionDispatchInfo.Capture(error);
+
+    void IMembershipHost.ThrowIfFatal() => _fatal?.Throw();
 
     // ------------------------------------------------------------------ subscription
 
@@ -145,6 +182,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         var set = new HashSet<string>(topics, StringComparer.Ordinal);
         lock (_gate)
         {
+            _subscriptionVersion++;
             _pattern = null;
             _listener = listener;
             _subscription = set;
@@ -162,9 +200,11 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(pattern);
         ThrowIfClosed();
-        var matched = Match(pattern, _metadata.Current);
+        pattern = WholeName(pattern);
+        var matched = Match(pattern, _metadata.Current, _options.ExcludeInternalTopics);
         lock (_gate)
         {
+            _subscriptionVersion++;
             _pattern = pattern;
             _listener = listener;
             _subscription = matched;
@@ -177,30 +217,67 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         WakeHeartbeat();
     }
 
-    /// <summary>Revokes the assignment (listener), leaves the group and forgets the subscription.</summary>
+    /// <summary>Revokes the assignment (listener), leaves the group and forgets the subscription, within
+    /// <see cref="ConsumerOptions.RequestTimeout"/> (the leave timeout): when a listener or the coordinator takes longer,
+    /// the subscription is forgotten at once and the rest of the leave finishes in the background (the next poll waits
+    /// for it before it does anything else).</summary>
     public async ValueTask UnsubscribeAsync(CancellationToken ct)
     {
         ThrowIfClosed();
+        var timeout = _options.RequestTimeout;
+        var deadline = Stopwatch.GetTimestamp() + Ticks(timeout);
+        long version;
+        lock (_gate) version = _subscriptionVersion;
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        var work = UnsubscribeCoreAsync(version, timeout, cts.Token);
+        _ = work.ContinueWith(_ => cts.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _teardown = work;
+        if (!await WaitUntilAsync(work, deadline, ct).ConfigureAwait(false))
+        {
+            _log.LogWarning("Group {Group}: unsubscribing took longer than the leave timeout ({Timeout} ms); the subscription is gone and the leave finishes in the background.",
+                _groupId, (long)timeout.TotalMilliseconds);
+            ForgetSubscription(version);
+            return;
+        }
+        await work.ConfigureAwait(false);
+    }
+
+    private async Task UnsubscribeCoreAsync(long version, TimeSpan timeout, CancellationToken ct)
+    {
         await AbortRebalanceAsync().ConfigureAwait(false);
         try
         {
-            await LeaveAsync("the consumer unsubscribed", _options.RequestTimeout, commitFirst: true, ct).ConfigureAwait(false);
+            await LeaveAsync("the consumer unsubscribed", timeout, commitFirst: true, ct).ConfigureAwait(false);
         }
         finally
         {
-            lock (_gate)
-            {
-                _subscribed = false;
-                _subscription = NoTopics;
-                _pattern = null;
-                _listener = null;
-            }
-            _member.SetSubscribedTopics([], allTopics: false);
+            ForgetSubscription(version);
         }
         ThrowListenerErrors();
     }
 
-    private static IReadOnlySet<string> Match(Regex pattern, ClusterMetadata view, bool excludeInternal = true)
+    /// <summary>Forgets the subscription unless a newer one replaced it meanwhile (a leave that outlived its timeout).</summary>
+    private void ForgetSubscription(long version)
+    {
+        lock (_gate)
+        {
+            if (_subscriptionVersion != version) return;
+            _subscribed = false;
+            _subscription = NoTopics;
+            _pattern = null;
+            _listener = null;
+        }
+        _member.SetSubscribedTopics([], allTopics: false);
+    }
+
+    /// <summary>The pattern anchored at both ends: a pattern subscription matches whole topic names, as the Java
+    /// client's <c>Pattern.matcher(topic).matches()</c> does ("metrics-.*" does not match "old-metrics-a").</summary>
+    private static Regex WholeName(Regex pattern) =>
+        // Under IgnorePatternWhitespace a trailing '#' comment would swallow the closing parenthesis: end it with a newline.
+        new(@"\A(?:" + pattern + ((pattern.Options & RegexOptions.IgnorePatternWhitespace) != 0 ? "\n" : "") + @")\z", pattern.Options, pattern.MatchTimeout);
+
+    private static IReadOnlySet<string> Match(Regex pattern, ClusterMetadata view, bool excludeInternal)
     {
         var matched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var topic in view.Topics.Values)
@@ -235,17 +312,12 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
         if (changed)
         {
-            _member.SetSubscribedTopics(GroupTopicsForMetadata(matched), allTopics: true);
+            _member.SetSubscribedTopics(_membership.TopicsForMetadata(matched), allTopics: true);
             WakeHeartbeat();
         }
     }
 
-    private void SubscriptionChangedLocked()
-    {
-        if (_kip848) return; // the heartbeat carries the names
-        if (_state != ClassicState.Unjoined && !_subscription.SetEquals(_joinedSubscription))
-            RequestRejoinLocked("the subscription changed");
-    }
+    private void SubscriptionChangedLocked() => _membership.SubscriptionChangedLocked();
 
     /// <summary>Refreshes the cluster view when it is due (subscribed topics, or all topics for a pattern), within the
     /// poll's time; failures are left to the next poll.</summary>
@@ -288,6 +360,11 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         var deadline = Stopwatch.GetTimestamp() + Ticks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         RecordPoll();
         if (Interlocked.Exchange(ref _deferred, null) is { } deferred) throw deferred;
+        if (_teardown is { } teardown)
+        {
+            if (!await WaitUntilAsync(teardown, deadline, ct).ConfigureAwait(false)) return; // the last leave is still finishing
+            _teardown = null;
+        }
         try
         {
             bool subscribed;
@@ -297,8 +374,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
                 await RefreshMetadataIfDueAsync(deadline, ct).ConfigureAwait(false);
                 UpdatePatternSubscription();
             }
-            if (_kip848) await PollConsumerProtocolAsync(subscribed, deadline, ct).ConfigureAwait(false);
-            else await PollClassicAsync(subscribed, deadline, ct).ConfigureAwait(false);
+            await _membership.PollAsync(subscribed, deadline, ct).ConfigureAwait(false);
             MaybeAutoCommit();
         }
         finally
@@ -313,36 +389,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     private TimeSpan SinceLastPoll => Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastPoll));
 
-    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
-    private static TimeSpan Remaining(long deadline)
-    {
-        var left = deadline - Stopwatch.GetTimestamp();
-        return left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
-    }
-
-    /// <summary>Waits for <paramref name="task"/> until <paramref name="deadline"/>; false when it is still running.</summary>
-    private static async ValueTask<bool> WaitUntilAsync(Task task, long deadline, CancellationToken ct)
-    {
-        if (task.IsCompleted) return true;
-        var left = Remaining(deadline);
-        if (left <= TimeSpan.Zero) return false;
-        try
-        {
-            await task.WaitAsync(left, ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!task.IsCompleted)
-        {
-            return false;
-        }
-        catch (Exception) when (task.IsCompleted)
-        {
-            // observed by the caller
-        }
-        return true;
-    }
-
-    private void SetFatal(Exception error)
+    public void SetFatal(Exception error)
     {
         lock (_gate)
         {
@@ -352,7 +399,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         _log.LogError("Group {Group}: {Error} The consumer cannot continue in the group.", _groupId, error.Message);
     }
 
-    private void Defer(Exception error) => Interlocked.CompareExchange(ref _deferred, error, null);
+    public void Defer(Exception error) => Interlocked.CompareExchange(ref _deferred, error, null);
 
     // ------------------------------------------------------------------ listener and member
 
@@ -362,7 +409,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>Revoked partitions: the listener hears first (offsets may still be committed), then the member drops them.</summary>
-    private async ValueTask RevokeAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken ct)
+    public async ValueTask RevokeAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken ct)
     {
         if (partitions.Count == 0) return;
         var list = Sorted(partitions);
@@ -375,7 +422,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     /// <summary>Lost partitions (fenced, generation reset, poll timeout): the listener hears, the member drops them,
     /// no commit is attempted.</summary>
-    private async ValueTask LoseAsync(CancellationToken ct)
+    public async ValueTask LoseAsync(CancellationToken ct)
     {
         if (_owned.Count == 0) return;
         var list = Sorted(_owned);
@@ -388,7 +435,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     }
 
     /// <summary>Added partitions: the member gets them first (no position yet), then the listener hears (even when empty).</summary>
-    private async ValueTask AssignAsync(IReadOnlyCollection<TopicPartition> added, CancellationToken ct)
+    public async ValueTask AssignAsync(IReadOnlyCollection<TopicPartition> added, CancellationToken ct)
     {
         var list = Sorted(added);
         if (list.Count > 0)
@@ -427,20 +474,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         throw new KafkaException($"A rebalance listener callback of group '{_groupId}' threw: {first.Message}", first);
     }
 
-    private void OwnedChanged()
-    {
-        if (_kip848) ConsumerOwnedChanged();
-    }
-
-    private static List<TopicPartition> Sorted(IEnumerable<TopicPartition> partitions)
-    {
-        var list = partitions.ToList();
-        list.Sort(AssignorSupport.PartitionOrder);
-        return list;
-    }
-
-    private static string Describe(IReadOnlyCollection<TopicPartition> partitions) =>
-        partitions.Count == 0 ? "no partitions" : partitions.Count <= 20 ? string.Join(", ", partitions) : $"{partitions.Count} partitions ({string.Join(", ", partitions.Take(20))}, ...)";
+    private void OwnedChanged() => _membership.OwnedChanged();
 
     // ------------------------------------------------------------------ commits
 
@@ -476,46 +510,11 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_kip848)
-            {
-                if (_cgEpoch > 0 && _cgState == ConsumerState.Member) return new CommitIdentity(_cgEpoch, _cgMemberId, _instanceId);
-                if (!_subscribed) return CommitIdentity.None;
-            }
-            else
-            {
-                if (_state == ClassicState.Stable && _generation >= 0) return new CommitIdentity(_generation, _memberId, _instanceId);
-                if (!_subscribed && _state == ClassicState.Unjoined) return CommitIdentity.None;
-            }
+            if (_membership.CommitIdentityLocked(_subscribed) is { } identity) return identity;
             throw new CommitFailedException(
                 $"The commit cannot be completed: this consumer is subscribed but not part of an active generation of group '{_groupId}' " +
                 "(it is rebalancing, or it was removed from the group, e.g. after a session or poll timeout). Poll to rejoin, then commit the offsets of the partitions it owns then.");
         }
-    }
-
-    private void OnCommitGroupError(ErrorCode error, CommitIdentity used)
-    {
-        if (_kip848)
-        {
-            ConsumerCommitGroupError(error, used);
-            return;
-        }
-        lock (_gate)
-        {
-            if (used.GenerationOrEpoch != _generation || used.MemberId != _memberId) return;
-            switch (error)
-            {
-                case ErrorCode.RebalanceInProgress:
-                    RequestRejoinLocked("a commit found the group rebalancing");
-                    break;
-                case ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId:
-                    ResetGenerationLocked($"a commit was answered {ErrorCodes.KafkaName(error)}");
-                    break;
-                case ErrorCode.FencedInstanceId:
-                    break;
-            }
-        }
-        if (error == ErrorCode.FencedInstanceId)
-            SetFatal(new KafkaBrokerException(error, $"Another consumer with GroupInstanceId '{_instanceId}' joined group '{_groupId}' and fenced this one (FENCED_INSTANCE_ID)."));
     }
 
     /// <summary>Starts a background auto-commit of the consumed offsets when <see cref="ConsumerOptions.AutoCommitInterval"/>
@@ -542,7 +541,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     /// <summary>Commits the consumed offsets of <paramref name="partitions"/> before they are revoked (auto-commit only),
     /// waiting at most <paramref name="timeout"/>; failures are logged (the rebalance goes on).</summary>
-    private async ValueTask CommitBeforeRevocationAsync(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout, CancellationToken ct)
+    public async ValueTask CommitBeforeRevocationAsync(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout, CancellationToken ct)
     {
         if (!_options.EnableAutoCommit || partitions.Count == 0) return;
         var wanted = partitions as IReadOnlySet<TopicPartition> ?? new HashSet<TopicPartition>(partitions);
@@ -564,7 +563,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     // ------------------------------------------------------------------ heartbeat loop
 
-    private void EnsureHeartbeatLoop()
+    public void EnsureHeartbeatLoop()
     {
         lock (_gate)
         {
@@ -573,7 +572,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    private void WakeHeartbeat()
+    public void WakeHeartbeat()
     {
         try
         {
@@ -595,7 +594,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             TimeSpan wait;
             try
             {
-                wait = _kip848 ? await ConsumerHeartbeatStepAsync(token).ConfigureAwait(false) : await ClassicHeartbeatStepAsync(token).ConfigureAwait(false);
+                wait = await _membership.HeartbeatStepAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -620,10 +619,10 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     private static TimeSpan Clamp(TimeSpan wait) => wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait;
 
-    private TimeSpan RetryBackoff => _options.RetryBackoff > TimeSpan.Zero ? _options.RetryBackoff : TimeSpan.FromMilliseconds(1);
+    private TimeSpan RetryBackoff => _context.RetryBackoff;
 
     /// <summary>The poll-timeout warning: says that the member leaves, why, and with which interval.</summary>
-    private void LogPollTimeout(TimeSpan elapsed, string memberId)
+    public void LogPollTimeout(TimeSpan elapsed, string memberId)
     {
         _log.LogWarning(
             "Consumer poll timeout has expired: PollAsync was not called for {Elapsed} ms, longer than MaxPollInterval ({MaxPollInterval} ms). " +
@@ -637,15 +636,32 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     // ------------------------------------------------------------------ close
 
     /// <summary>Commits the consumed offsets (when <paramref name="autoCommit"/> and auto-commit are on), revokes the
-    /// assignment (listener), leaves the group (not for static members), and stops heartbeats and the commit loop.
-    /// Idempotent; errors are logged, not thrown, except listener errors.</summary>
+    /// assignment (listener), leaves the group (not for static members), and stops heartbeats and the commit loop, all
+    /// within <paramref name="timeout"/> (what outlives it finishes in the background). Idempotent; errors are logged,
+    /// not thrown, except listener errors.</summary>
     public async ValueTask CloseAsync(bool autoCommit, TimeSpan timeout)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         var deadline = Stopwatch.GetTimestamp() + Ticks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
-        using var cts = new CancellationTokenSource(Remaining(deadline) + TimeSpan.FromMilliseconds(1));
+        var cts = new CancellationTokenSource(Remaining(deadline) + TimeSpan.FromMilliseconds(1));
+        var work = CloseCoreAsync(autoCommit, deadline, cts.Token);
+        _ = work.ContinueWith(_ => cts.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (!await WaitUntilAsync(work, deadline, CancellationToken.None).ConfigureAwait(false))
+        {
+            // A listener or a broker outlived the close timeout: stop the background loops now and return on time.
+            _log.LogWarning("Group {Group}: close ran out of its {Timeout} ms; the rest of the teardown finishes in the background.",
+                _groupId, (long)timeout.TotalMilliseconds);
+            _ = ShutdownAsync().AsTask();
+            return;
+        }
+        await work.ConfigureAwait(false);
+    }
+
+    private async Task CloseCoreAsync(bool autoCommit, long deadline, CancellationToken ct)
+    {
         try
         {
+            if (_teardown is { } teardown) await WaitUntilAsync(teardown, deadline, ct).ConfigureAwait(false);
             await AbortRebalanceAsync().ConfigureAwait(false);
             if (autoCommit && _options.EnableAutoCommit)
             {
@@ -654,7 +670,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
                 {
                     try
                     {
-                        await _committer.CommitAsync(offsets, Remaining(deadline), cts.Token).ConfigureAwait(false);
+                        await _committer.CommitAsync(offsets, Remaining(deadline), ct).ConfigureAwait(false);
                     }
                     catch (Exception e)
                     {
@@ -664,7 +680,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             }
             try
             {
-                await LeaveAsync("the consumer is closing", Remaining(deadline), commitFirst: false, cts.Token).ConfigureAwait(false);
+                await LeaveAsync("the consumer is closing", Remaining(deadline), commitFirst: false, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -692,11 +708,10 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
     /// <summary>Waits, at most <paramref name="timeout"/>, for every commit queued so far (<c>CommitInBackground</c>
     /// included). Called before a LeaveGroup: sent after it, the coordinator would refuse them, the member and its
     /// generation being gone.</summary>
-    private async ValueTask CommitsSettledAsync(TimeSpan timeout)
+    public async ValueTask CommitsSettledAsync(TimeSpan timeout)
     {
         try
         {
@@ -708,51 +723,33 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>Leaves the group: revoke (or lose) the assignment, then LeaveGroup / a leave heartbeat.</summary>
     private ValueTask LeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct) =>
-        _kip848 ? ConsumerLeaveAsync(reason, timeout, commitFirst, ct) : ClassicLeaveAsync(reason, timeout, commitFirst, ct);
-
-    /// <summary>A best-effort leave from a poll gets the poll's remaining time, but at least half a second.</summary>
-    private static TimeSpan LeaveTimeout(long deadline)
-    {
-        var left = Remaining(deadline);
-        return left > TimeSpan.FromMilliseconds(500) ? left : TimeSpan.FromMilliseconds(500);
-    }
+        _membership.LeaveAsync(reason, timeout, commitFirst, ct);
 
     /// <summary>Cancels a join or sync in flight and waits for it to stop.</summary>
-    private async ValueTask AbortRebalanceAsync()
-    {
-        if (_joinTask is { } join)
-        {
-            _joinCts?.Cancel();
-            try
-            {
-                await join.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // the outcome no longer matters
-            }
-            _joinTask = null;
-            _joinCts?.Dispose();
-            _joinCts = null;
-            lock (_gate)
-            {
-                if (_state != ClassicState.Stable) _state = ClassicState.Unjoined;
-            }
-        }
-    }
+    private ValueTask AbortRebalanceAsync() => _membership.AbortRebalanceAsync();
 
     /// <summary>Test hook: stops heartbeats and drops the coordinator connection without leaving, as if the process
     /// died; the group notices only when the session times out.</summary>
     internal async ValueTask AbandonAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        _joinCts?.Cancel();
+        _membership.CancelRebalance();
         await ShutdownAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask ShutdownAsync()
+    /// <summary>Stops the heartbeat loop, the commit loop and the coordinator connection; runs once however often it
+    /// is called (a close that ran out of time starts it, and the teardown finishing later calls it again).</summary>
+    private ValueTask ShutdownAsync()
     {
+        lock (_gate) _shutdown ??= ShutdownOnceAsync();
+        return new ValueTask(_shutdown);
+    }
+
+    private async Task ShutdownOnceAsync()
+    {
+        await Task.Yield(); // never under _gate
         lock (_gate) _closing.Cancel();
         if (_heartbeatLoop is { } loop)
         {
@@ -767,7 +764,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
         await _committer.DisposeAsync().ConfigureAwait(false);
         await _channel.DisposeAsync().ConfigureAwait(false);
-        if (_joinTask is { } join)
+        if (_membership.RebalanceInFlight is { } join)
         {
             try
             {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using TypedKafka.Connections;
-using TypedKafka.Metadata;
 using TypedKafka.Protocol;
 
 namespace TypedKafka.Producing;

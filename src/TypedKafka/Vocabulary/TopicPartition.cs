@@ -13,19 +13,6 @@ public sealed record OffsetAndMetadata(long Offset, string? Metadata = null, int
 /// <summary>The answer of <c>OffsetsForTimesAsync</c>: the earliest offset whose timestamp is at least the one asked for.</summary>
 public readonly record struct OffsetAndTimestamp(long Offset, long Timestamp, int? LeaderEpoch = null);
 
-/// <summary>What a record's timestamp means.</summary>
-public enum TimestampType
-{
-    /// <summary>The record carries no timestamp (message format v0).</summary>
-    NotAvailable = -1,
-
-    /// <summary>Set by the producer when the record was created.</summary>
-    CreateTime = 0,
-
-    /// <summary>Set by the broker when the record was appended to the log.</summary>
-    LogAppendTime = 1,
-}
-
 /// <summary>A record header. The value may be empty; a null header value is represented by <see cref="IsValueNull"/>.</summary>
 public readonly record struct Header(string Key, ReadOnlyMemory<byte> Value)
 {

@@ -76,25 +76,6 @@ public class FramingTests
     }
 
     [Fact]
-    public void CorrelationTrackerMatchesInOrder()
-    {
-        var tracker = new CorrelationTracker<string>(firstCorrelationId: int.MaxValue);
-        int a = tracker.Register(1, 12, "fetch");
-        int b = tracker.Register(3, 12, "metadata");
-        Assert.Equal(int.MaxValue, a);
-        Assert.Equal(0, b); // wraps without going negative
-        Assert.Equal("fetch", tracker.Complete(a).State);
-        var e = Assert.Throws<KafkaProtocolException>(() => tracker.Complete(12345));
-        Assert.Equal(3, e.ApiKey);
-        Assert.Contains("Metadata v12", e.Message, StringComparison.Ordinal);
-        Assert.Equal("metadata", tracker.Complete(b).State);
-        Assert.Throws<KafkaProtocolException>(() => tracker.Complete(b));
-        tracker.Register(0, 9, "produce");
-        Assert.Single(tracker.DrainAll());
-        Assert.Equal(0, tracker.Count);
-    }
-
-    [Fact]
     public void EncodesRequestFrameAndDecodesResponseFrame()
     {
         var request = new FindCoordinatorRequest { Key = "group" };

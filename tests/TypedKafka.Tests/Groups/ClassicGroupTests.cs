@@ -119,7 +119,7 @@ public sealed class ClassicGroupTests
         cluster.CreateTopic("metrics-cpu", 3);
         cluster.CreateTopic("other", 2);
         var group = GroupTests.NewGroupId("pattern");
-        await using var a = new TestMember(GroupTests.Options(cluster, group), "a").Subscribe(new Regex("^metrics-")).StartPolling();
+        await using var a = new TestMember(GroupTests.Options(cluster, group), "a").Subscribe(new Regex("metrics-.*")).StartPolling();
         await GroupTests.AwaitSplitAsync([a], GroupTests.Partitions("metrics-cpu", 3));
         Assert.Equal(["metrics-cpu"], a.Coordinator.Subscription);
 

@@ -49,7 +49,7 @@ public sealed class IndependentProducerDecodingTests
             AssertBytes(expected.Key, actual!.Key, what + " key");
             AssertBytes(expected.Value, actual.Value, what + " value");
             Assert.Equal(expected.Timestamp!.Value.ToUnixTimeMilliseconds(), actual.Timestamp);
-            Assert.Equal(Protocol.TimestampType.CreateTime, actual.TimestampType);
+            Assert.Equal(TimestampType.CreateTime, actual.TimestampType);
             Assert.Equal((CompressionCodec)(int)codec, actual.Compression);
             Assert.False(actual.IsTransactional);
             Assert.False(actual.BatchIsControl);

@@ -11,7 +11,7 @@ internal sealed record ReadRecord(
     byte[]? Key,
     byte[]? Value,
     long Timestamp,
-    Protocol.TimestampType TimestampType,
+    TimestampType TimestampType,
     IReadOnlyList<KeyValuePair<string, byte[]?>> Headers,
     CompressionCodec Compression,
     bool IsTransactional,

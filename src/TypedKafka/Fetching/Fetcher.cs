@@ -1,18 +1,61 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TypedKafka.Connections;
-using TypedKafka.Fetching;
+using TypedKafka.Consumer;
+using TypedKafka.Metadata;
+using TypedKafka.Metrics;
 using TypedKafka.Offsets;
 using TypedKafka.Protocol;
+using static TypedKafka.Consumer.BackgroundTasks;
 
-namespace TypedKafka.Consumer;
+namespace TypedKafka.Fetching;
 
-internal sealed partial class ConsumerCore
+/// <summary>
+/// The fetcher: one background loop that keeps the cluster view fresh, has the <see cref="PositionResolver"/> find
+/// missing positions, and keeps one Fetch in flight per broker for every fetchable partition (prefetching while the
+/// caller works through earlier records), with an incremental fetch session (KIP-227) per broker. Answers become
+/// <see cref="CompletedFetch"/>es buffered on each <see cref="PartitionState"/> for the caller.
+/// </summary>
+/// <remarks>Threads: the loop, and the fetch tasks it starts. Partition state is read and written under
+/// <see cref="SubscriptionState.Gate"/> (so is the per-broker <see cref="NodeState"/>), never across an await.</remarks>
+internal sealed class Fetcher
 {
+    private readonly ConsumerOptions _options;
+    private readonly ILogger _log;
+    private readonly SubscriptionState _state;
+    private readonly object _gate;
+    private readonly Dictionary<TopicPartition, PartitionState> _partitions;
+    private readonly List<PartitionState> _order;
+    private readonly BackgroundTasks _tasks;
+    private readonly CancellationTokenSource _closing;
+    private readonly PositionResolver _positions;
+    private readonly bool _readCommitted;
     private readonly Dictionary<int, NodeState> _nodes = [];
-    private readonly HashSet<Task> _running = [];
     private Task? _metadataRefresh;
+
+    public Fetcher(ConsumerOptions options, ILogger log, SubscriptionState state, BackgroundTasks tasks, ConnectionPool pool,
+        MetadataManager metadata, ConsumerMetrics metrics, PositionResolver positions)
+    {
+        _options = options;
+        _log = log;
+        _state = state;
+        _gate = state.Gate;
+        _partitions = state.Partitions;
+        _order = state.Order;
+        _tasks = tasks;
+        _closing = tasks.Closing;
+        _positions = positions;
+        _readCommitted = options.IsolationLevel == IsolationLevel.ReadCommitted;
+        Pool = pool;
+        Metadata = metadata;
+        MetricsCollector = metrics;
+    }
+
+    private ConnectionPool Pool { get; }
+
+    private MetadataManager Metadata { get; }
+
+    private ConsumerMetrics MetricsCollector { get; }
 
     private sealed class NodeState
     {
@@ -24,7 +67,7 @@ internal sealed partial class ConsumerCore
 
     /// <summary>The background loop: keeps metadata fresh, finds positions, and keeps one Fetch in flight per broker for
     /// every fetchable partition (prefetching while the caller works through earlier records).</summary>
-    private async Task RunAsync()
+    public async Task RunAsync()
     {
         var closing = _closing.Token;
         while (!closing.IsCancellationRequested)
@@ -33,7 +76,7 @@ internal sealed partial class ConsumerCore
             try
             {
                 MaybeRefreshMetadata();
-                var lookupsDue = StartPositionLookups();
+                var lookupsDue = _positions.StartLookups();
                 wait = StartFetches();
                 if (lookupsDue < wait) wait = lookupsDue;
             }
@@ -44,7 +87,7 @@ internal sealed partial class ConsumerCore
             }
             try
             {
-                await _wake.WaitAsync(wait, closing).ConfigureAwait(false);
+                await _tasks.WaitForWakeAsync(wait, closing).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -53,39 +96,15 @@ internal sealed partial class ConsumerCore
         }
     }
 
-    private static long Now() => Stopwatch.GetTimestamp();
-
-    private static long After(TimeSpan delay) => Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-
-    private void Track(Task task)
-    {
-        lock (_running) _running.Add(task);
-        task.ContinueWith(t => { lock (_running) _running.Remove(t); }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private async Task WaitForFetchesAsync()
-    {
-        Task[] running;
-        lock (_running) running = [.. _running];
-        try
-        {
-            await Task.WhenAll(running).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Each task logs its own failure; closing only waits for them to stop.
-        }
-    }
-
     private void MaybeRefreshMetadata()
     {
         lock (_gate)
         {
-            if (_order.Count == 0 && _subscribedTopics.Count == 0 && !_subscribeAll) return;
+            if (_state.IsIdleLocked) return;
             if (_metadataRefresh is { IsCompleted: false } || !Metadata.NeedsRefresh) return;
             _metadataRefresh = RefreshMetadataAsync();
         }
-        Track(_metadataRefresh);
+        _tasks.Track(_metadataRefresh);
     }
 
     private async Task RefreshMetadataAsync()
@@ -102,7 +121,7 @@ internal sealed partial class ConsumerCore
         }
         finally
         {
-            Wake();
+            _tasks.Wake();
         }
     }
 
@@ -184,16 +203,9 @@ internal sealed partial class ConsumerCore
             }
         }
 
-        foreach (var (nodeId, plan) in plans) Track(FetchAsync(nodeId, plan.Broker, plan.Targets));
+        foreach (var (nodeId, plan) in plans) _tasks.Track(FetchAsync(nodeId, plan.Broker, plan.Targets));
         return UntilDue(nextDue, now);
     }
-
-    /// <summary>How long the loop may sleep until <paramref name="due"/> (Stopwatch ticks; long.MaxValue = nothing
-    /// due): at least 1 ms, at most 1 s, so that metadata age and new work are still noticed.</summary>
-    private static TimeSpan UntilDue(long due, long now) =>
-        due == long.MaxValue
-            ? TimeSpan.FromSeconds(1)
-            : TimeSpan.FromSeconds(Math.Clamp((due - now) / (double)Stopwatch.Frequency, 0.001, 1));
 
     /// <summary>Where to fetch a partition from: its preferred read replica (KIP-392) while valid, else its leader.</summary>
     private static BrokerEndpoint? TargetFor(PartitionState state, Metadata.ClusterMetadata view, long now)
@@ -262,9 +274,9 @@ internal sealed partial class ConsumerCore
             {
                 node.InFlight = false;
                 foreach (var target in targets.Values) target.State.FetchInFlight = false;
-                if (failed) SignalDataLocked();
+                if (failed) _state.SignalDataLocked();
             }
-            Wake();
+            _tasks.Wake();
         }
     }
 
@@ -355,7 +367,7 @@ internal sealed partial class ConsumerCore
                     signal |= OnPartitionError(state, target, error, broker, ref refreshMetadata);
                 }
             }
-            if (signal) SignalDataLocked();
+            if (signal) _state.SignalDataLocked();
         }
         if (refreshMetadata) Metadata.RequestRefresh();
     }
@@ -399,14 +411,14 @@ internal sealed partial class ConsumerCore
         }
 
         if (data.Records is not { Length: > 0 } records) return false;
-        switch (ScanBatches(records.Span, out var nextOffset, out var lastEpoch))
+        switch (RecordBatchScanner.Scan(records.Span, out var nextOffset, out var lastEpoch))
         {
-            case BatchScan.Invalid:
+            case BatchScanResult.Invalid:
                 state.Error = new KafkaProtocolException(
                     $"Malformed record batch header in {state.Partition} at offset {target.FetchOffset}: its length field is invalid. Seek past it to continue.",
                     (short)ApiKey.Fetch, version, 8);
                 return true;
-            case BatchScan.Truncated:
+            case BatchScanResult.Truncated:
                 // No complete batch: before KIP-74 (Fetch v3) a batch larger than the partition limit is never returned whole.
                 state.Error = new KafkaException(
                     $"{state.Partition} at offset {target.FetchOffset} has a record batch larger than MaxPartitionFetchBytes ({_options.MaxPartitionFetchBytes}); increase it to read on.");
@@ -467,211 +479,5 @@ internal sealed partial class ConsumerCore
                 state.Error = new KafkaBrokerException(error, $"Fetch of {state.Partition} at offset {target.FetchOffset} from {broker} failed: {ErrorCodes.Describe(error)}");
                 return true;
         }
-    }
-
-    internal enum BatchScan { Found, Truncated, Invalid }
-
-    /// <summary>Walks the batch headers of a records blob: the offset after the last complete batch and that batch's
-    /// leader epoch (-1 for legacy messages). <see cref="BatchScan.Truncated"/> when no batch is complete,
-    /// <see cref="BatchScan.Invalid"/> when the first batch's length field cannot be right. A bad header after good
-    /// batches ends the scan there: the next fetch starts at it and reports it.</summary>
-    internal static BatchScan ScanBatches(ReadOnlySpan<byte> records, out long nextOffset, out int lastEpoch)
-    {
-        nextOffset = -1;
-        lastEpoch = -1;
-        var found = false;
-        var position = 0;
-        while (records.Length - position >= 17)
-        {
-            var size = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 8));
-            var magic = records[position + 16];
-            if (size < 14 || (magic >= 2 && size < 49)) return found ? BatchScan.Found : BatchScan.Invalid;
-            if (size > records.Length - position - 12) break;
-            var offset = BinaryPrimitives.ReadInt64BigEndian(records.Slice(position));
-            if (magic >= 2)
-            {
-                var lastDelta = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 23));
-                nextOffset = offset + lastDelta + 1;
-                lastEpoch = BinaryPrimitives.ReadInt32BigEndian(records.Slice(position + 12));
-            }
-            else
-            {
-                // A legacy message (or compressed wrapper) carries the offset of its last record.
-                nextOffset = offset + 1;
-                lastEpoch = -1;
-            }
-            found = true;
-            position += 12 + size;
-        }
-        return found ? BatchScan.Found : BatchScan.Truncated;
-    }
-
-    // ---------------------------------------------------------------- position lookups
-
-    /// <summary>Finds positions for partitions that have none: the committed offset (in a group) or the reset strategy.
-    /// Returns how long until a partition backing off after a failed lookup may try again.</summary>
-    /// <remarks>Each lookup is bound to the partition's <see cref="PartitionState.Version"/> read here, under the lock,
-    /// when it is planned: a seek or reset made after this point (even before the lookup task first runs) supersedes it,
-    /// so its answer is dropped and the lookup for the new position starts at once.</remarks>
-    private TimeSpan StartPositionLookups()
-    {
-        var now = Now();
-        var nextDue = long.MaxValue;
-        List<PlannedLookup> committed = [];
-        List<PlannedLookup> earliest = [];
-        List<PlannedLookup> latest = [];
-        lock (_gate)
-        {
-            List<TopicPartition>? noOffset = null;
-            foreach (var state in _order)
-            {
-                if (state.HasPosition || state.PositionLookupInFlight || state.Error is not null) continue;
-                if (state.RetryAt > now)
-                {
-                    nextDue = Math.Min(nextDue, state.RetryAt);
-                    continue;
-                }
-                var planned = new PlannedLookup(state, state.Version);
-                if (state.AwaitingCommitted && CommittedLookup is not null)
-                {
-                    committed.Add(planned);
-                    continue;
-                }
-                switch (state.PendingReset)
-                {
-                    case AutoOffsetReset.Earliest: earliest.Add(planned); break;
-                    case AutoOffsetReset.Latest: latest.Add(planned); break;
-                    default:
-                        (noOffset ??= []).Add(state.Partition);
-                        state.Error = new NoOffsetForPartitionException([state.Partition]);
-                        break;
-                }
-            }
-            if (noOffset is not null) SignalDataLocked();
-            foreach (var planned in committed.Concat(earliest).Concat(latest)) planned.State.LookupVersion = planned.Version;
-        }
-        if (committed.Count + earliest.Count + latest.Count > 0) LookupsPlanned?.Invoke();
-        if (committed.Count > 0) Track(LookUpCommittedAsync(committed));
-        if (earliest.Count > 0) Track(ResetAsync(earliest, OffsetLookup.Earliest));
-        if (latest.Count > 0) Track(ResetAsync(latest, OffsetLookup.Latest));
-        return UntilDue(nextDue, now);
-    }
-
-    /// <summary>Test seam: runs on the fetcher loop right after position lookups were planned and before their tasks
-    /// start. A seek made here is one made the instant after the loop planned a reset, the window issue 16 was about.</summary>
-    internal Action? LookupsPlanned { get; set; }
-
-    /// <summary>A position lookup for <see cref="State"/> as it was at <see cref="Version"/>.</summary>
-    private readonly record struct PlannedLookup(PartitionState State, int Version)
-    {
-        /// <summary>The partition still wants this lookup's answer: no seek, reset or revocation since it was planned.</summary>
-        public bool IsCurrent => State.Version == Version && !State.HasPosition;
-
-        public override string ToString() => State.Partition.ToString();
-    }
-
-    private async Task LookUpCommittedAsync(List<PlannedLookup> lookups)
-    {
-        await Task.Yield();
-        try
-        {
-            var committed = await CommittedLookup!([.. lookups.Select(l => l.State.Partition)], _closing.Token).ConfigureAwait(false);
-            lock (_gate)
-            {
-                foreach (var lookup in lookups)
-                {
-                    var state = lookup.State;
-                    var found = committed.TryGetValue(state.Partition, out var offset) && offset is { Offset: >= 0 };
-                    if (!lookup.IsCurrent)
-                    {
-                        LogSuperseded(lookup, "committed offset", found ? offset!.Offset : null);
-                        continue;
-                    }
-                    if (found)
-                    {
-                        _log.LogDebug("{Partition}: position {Offset} from the committed offset", state.Partition, offset!.Offset);
-                        state.SeekTo(offset.Offset, offset.LeaderEpoch);
-                    }
-                    else
-                    {
-                        state.AwaitingCommitted = false; // no commit: the reset strategy decides
-                    }
-                }
-                SignalDataLocked();
-            }
-        }
-        catch (Exception e) when (!_closing.IsCancellationRequested)
-        {
-            _log.LogWarning("Looking up committed offsets for {Partitions} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", lookups), _options.RetryBackoff.TotalMilliseconds, e.Message);
-            lock (_gate)
-            {
-                foreach (var lookup in lookups.Where(l => l.IsCurrent)) lookup.State.RetryAt = After(_options.RetryBackoff);
-            }
-        }
-        finally
-        {
-            EndLookups(lookups);
-        }
-    }
-
-    private async Task ResetAsync(List<PlannedLookup> lookups, long timestamp)
-    {
-        await Task.Yield();
-        var what = timestamp == OffsetLookup.Earliest ? "log start" : "log end";
-        try
-        {
-            var results = await Offsets.ListAsync(lookups.ToDictionary(l => l.State.Partition, _ => timestamp), _options.RequestTimeout, _closing.Token).ConfigureAwait(false);
-            lock (_gate)
-            {
-                foreach (var lookup in lookups)
-                {
-                    var state = lookup.State;
-                    if (!results.TryGetValue(state.Partition, out var result) || result.Offset < 0) continue;
-                    if (!lookup.IsCurrent)
-                    {
-                        LogSuperseded(lookup, what, result.Offset);
-                        continue;
-                    }
-                    _log.LogDebug("{Partition}: position {Offset} from the {What}", state.Partition, result.Offset, what);
-                    state.SeekTo(result.Offset, result.LeaderEpoch);
-                }
-                SignalDataLocked();
-            }
-        }
-        catch (Exception e) when (!_closing.IsCancellationRequested)
-        {
-            _log.LogWarning("Resetting offsets of {Partitions} to the {What} failed (retrying in {Backoff} ms): {Error}", string.Join(", ", lookups), what, _options.RetryBackoff.TotalMilliseconds, e.Message);
-            lock (_gate)
-            {
-                foreach (var lookup in lookups.Where(l => l.IsCurrent))
-                {
-                    lookup.State.RetryAt = After(_options.RetryBackoff);
-                    if (e is KafkaAuthorizationException or UnsupportedVersionException) lookup.State.Error = e;
-                }
-                SignalDataLocked();
-            }
-        }
-        finally
-        {
-            EndLookups(lookups);
-        }
-    }
-
-    /// <summary>Called under <c>_gate</c>.</summary>
-    private void LogSuperseded(PlannedLookup lookup, string what, long? offset) =>
-        _log.LogDebug("{Partition}: dropped the {What} answer ({Offset}) of a lookup made for position version {Version}; superseded by a seek, reset or revocation (now version {Current})",
-            lookup.State.Partition, what, offset, lookup.Version, lookup.State.Version);
-
-    /// <summary>A position lookup ended (answered or not): its partitions may be looked up again, and the loop runs.</summary>
-    private void EndLookups(List<PlannedLookup> lookups)
-    {
-        lock (_gate)
-        {
-            foreach (var lookup in lookups)
-            {
-                if (lookup.State.LookupVersion == lookup.Version) lookup.State.LookupVersion = -1;
-            }
-        }
-        Wake();
     }
 }

@@ -1,14 +1,28 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using TypedKafka.Metadata;
+using TypedKafka.Offsets;
 using TypedKafka.Protocol;
+using static TypedKafka.Groups.GroupTiming;
 
-namespace TypedKafka.Groups;
+namespace TypedKafka.Groups.Kip848;
 
 /// <summary>The KIP-848 consumer group protocol: ConsumerGroupHeartbeat carries the subscription and the owned
 /// partitions, the broker assigns (server-side assignor) and answers with the target assignment by topic id; the
 /// member reconciles (revoke, then assign) on the caller's poll and acknowledges with its next heartbeat.</summary>
-internal sealed partial class GroupCoordinator
+/// <remarks>The state shared with the heartbeat loop is guarded by the group's lock (<see cref="GroupContext.Gate"/>).</remarks>
+internal sealed class Kip848Membership : IGroupMembership
 {
+    private readonly GroupContext _context;
+    private readonly IMembershipHost _host;
+    private readonly ConsumerOptions _options;
+    private readonly MetadataManager _metadata;
+    private readonly ILogger _log;
+    private readonly string _groupId;
+    private readonly string? _instanceId;
+    private readonly CoordinatorChannel _channel;
+    private readonly object _gate;
+
     private enum ConsumerState
     {
         /// <summary>No subscription: not in the group.</summary>
@@ -26,7 +40,7 @@ internal sealed partial class GroupCoordinator
 
     // Shared with the heartbeat loop (under _gate).
     private ConsumerState _cgState = ConsumerState.Idle;
-    private string _cgMemberId;
+    private string _cgMemberId = "";
     private int _cgEpoch;
     private Dictionary<KafkaUuid, List<int>>? _cgTarget;
     private long _cgTargetVersion;
@@ -38,23 +52,77 @@ internal sealed partial class GroupCoordinator
     private readonly Dictionary<string, KafkaUuid> _cgTopicIds = new(StringComparer.Ordinal);
     private string _cgFenceReason = "";
 
-    private bool ConsumerIsStableLocked() =>
+    public Kip848Membership(GroupContext context, IMembershipHost host)
+    {
+        _context = context;
+        _host = host;
+        _options = context.Options;
+        _metadata = context.Metadata;
+        _log = context.Log;
+        _groupId = context.GroupId;
+        _instanceId = context.InstanceId;
+        _channel = context.Channel;
+        _gate = context.Gate;
+    }
+
+    public bool IsStableLocked() =>
         _cgState == ConsumerState.Member && _cgEpoch > 0 && _cgAppliedVersion == _cgTargetVersion && _cgTargetVersion > 0 && !_cgPendingUnresolved;
+
+    public int GenerationLocked => _cgEpoch;
+
+    public string MemberIdLocked => _cgMemberId;
+
+    private string MemberId
+    {
+        get { lock (_gate) return _cgMemberId; }
+    }
+
+    private int Generation
+    {
+        get { lock (_gate) return _cgEpoch; }
+    }
+
+    /// <summary>The heartbeat carries the topic names: nothing to do until it is sent.</summary>
+    public void SubscriptionChangedLocked()
+    {
+    }
+
+    public IReadOnlyCollection<string> TopicsForMetadata(IReadOnlySet<string> subscription) => subscription;
+
+    /// <summary>KIP-848 has no rebalance task: the broker assigns, the caller reconciles within its poll.</summary>
+    public ValueTask AbortRebalanceAsync() => ValueTask.CompletedTask;
+
+    public void CancelRebalance()
+    {
+    }
+
+    public Task? RebalanceInFlight => null;
+
+    public CommitIdentity? CommitIdentityLocked(bool subscribed)
+    {
+        if (_cgEpoch > 0 && _cgState == ConsumerState.Member) return new CommitIdentity(_cgEpoch, _cgMemberId, _instanceId);
+        if (!subscribed) return CommitIdentity.None;
+        return null;
+    }
+
+    private TimeSpan RebalanceTimeout => _context.RebalanceTimeout;
+
+    private TimeSpan RetryBackoff => _context.RetryBackoff;
 
     // ------------------------------------------------------------------ caller side
 
-    private async ValueTask PollConsumerProtocolAsync(bool subscribed, long deadline, CancellationToken ct)
+    public async ValueTask PollAsync(bool subscribed, long deadline, CancellationToken ct)
     {
         ConsumerState state;
         lock (_gate) state = _cgState;
         if (!subscribed)
         {
-            if (state != ConsumerState.Idle || _owned.Count > 0) await ConsumerLeaveAsync("the subscription is empty", LeaveTimeout(deadline), commitFirst: true, ct).ConfigureAwait(false);
+            if (state != ConsumerState.Idle || _host.Owned.Count > 0) await LeaveAsync("the subscription is empty", LeaveTimeout(deadline), commitFirst: true, ct).ConfigureAwait(false);
             return;
         }
         if (state == ConsumerState.Fenced)
         {
-            await LoseAsync(ct).ConfigureAwait(false);
+            await _host.LoseAsync(ct).ConfigureAwait(false);
             lock (_gate)
             {
                 _cgTarget = null;
@@ -65,7 +133,7 @@ internal sealed partial class GroupCoordinator
                 _cgNextHeartbeat = 0;
             }
             _log.LogInformation("Group {Group}: member {MemberId} rejoins with epoch 0 ({Reason}).", _groupId, MemberId, _cgFenceReason);
-            WakeHeartbeat();
+            _host.WakeHeartbeat();
         }
         else if (state == ConsumerState.Idle)
         {
@@ -77,8 +145,8 @@ internal sealed partial class GroupCoordinator
                 _cgState = ConsumerState.Joining;
                 _cgNextHeartbeat = 0;
             }
-            EnsureHeartbeatLoop();
-            WakeHeartbeat();
+            _host.EnsureHeartbeatLoop();
+            _host.WakeHeartbeat();
         }
 
         await ReconcileAsync(deadline, ct).ConfigureAwait(false);
@@ -120,16 +188,16 @@ internal sealed partial class GroupCoordinator
             }
         }
 
-        var revoked = _owned.Where(p => !resolved.Contains(p)).ToList();
-        var added = resolved.Where(p => !_owned.Contains(p)).ToList();
+        var revoked = _host.Owned.Where(p => !resolved.Contains(p)).ToList();
+        var added = resolved.Where(p => !_host.Owned.Contains(p)).ToList();
         if (revoked.Count > 0)
         {
-            await CommitBeforeRevocationAsync(revoked, _options.RequestTimeout < RebalanceTimeout ? _options.RequestTimeout : RebalanceTimeout, ct).ConfigureAwait(false);
-            await RevokeAsync(revoked, ct).ConfigureAwait(false);
+            await _host.CommitBeforeRevocationAsync(revoked, _options.RequestTimeout < RebalanceTimeout ? _options.RequestTimeout : RebalanceTimeout, ct).ConfigureAwait(false);
+            await _host.RevokeAsync(revoked, ct).ConfigureAwait(false);
         }
-        await AssignAsync(added, ct).ConfigureAwait(false);
+        await _host.AssignAsync(added, ct).ConfigureAwait(false);
         _log.LogInformation("Group {Group}: member {MemberId} epoch {Epoch} reconciled its assignment to {Assigned} (added {Added}, revoked {Revoked}).",
-            _groupId, MemberId, Generation, Describe(Sorted(_owned)), Describe(Sorted(added)), Describe(Sorted(revoked)));
+            _groupId, MemberId, Generation, Describe(Sorted(_host.Owned)), Describe(Sorted(added)), Describe(Sorted(revoked)));
         lock (_gate)
         {
             if (_cgTargetVersion == version)
@@ -140,7 +208,7 @@ internal sealed partial class GroupCoordinator
             }
             _cgNextHeartbeat = 0; // acknowledge now
         }
-        WakeHeartbeat();
+        _host.WakeHeartbeat();
     }
 
     private HashSet<TopicPartition> Resolve(Dictionary<KafkaUuid, List<int>> target, out List<KafkaUuid> unresolved)
@@ -174,12 +242,12 @@ internal sealed partial class GroupCoordinator
     }
 
     /// <summary>Keeps the owned set the heartbeat reports (by topic id) in step with the caller's assignment.</summary>
-    private void ConsumerOwnedChanged()
+    public void OwnedChanged()
     {
         lock (_gate)
         {
             var list = new List<ConsumerGroupHeartbeatRequest.TopicPartitionsData>();
-            foreach (var topic in _owned.GroupBy(p => p.Topic, StringComparer.Ordinal))
+            foreach (var topic in _host.Owned.GroupBy(p => p.Topic, StringComparer.Ordinal))
             {
                 if (!_cgTopicIds.TryGetValue(topic.Key, out var id)) continue;
                 list.Add(new ConsumerGroupHeartbeatRequest.TopicPartitionsData { TopicId = id, Partitions = [.. topic.Select(p => p.Partition).Order()] });
@@ -188,7 +256,7 @@ internal sealed partial class GroupCoordinator
         }
     }
 
-    private async ValueTask ConsumerLeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct)
+    public async ValueTask LeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct)
     {
         string memberId;
         int epoch;
@@ -196,15 +264,15 @@ internal sealed partial class GroupCoordinator
         lock (_gate) (memberId, epoch, state) = (_cgMemberId, _cgEpoch, _cgState);
         if (state == ConsumerState.Member && epoch > 0)
         {
-            if (commitFirst) await CommitBeforeRevocationAsync([.. _owned], timeout, ct).ConfigureAwait(false);
-            await RevokeAsync([.. _owned], ct).ConfigureAwait(false);
+            if (commitFirst) await _host.CommitBeforeRevocationAsync([.. _host.Owned], timeout, ct).ConfigureAwait(false);
+            await _host.RevokeAsync([.. _host.Owned], ct).ConfigureAwait(false);
         }
         else
         {
-            await LoseAsync(ct).ConfigureAwait(false);
+            await _host.LoseAsync(ct).ConfigureAwait(false);
         }
         var leaving = state is ConsumerState.Member or ConsumerState.Joining && memberId.Length > 0;
-        if (leaving) await CommitsSettledAsync(timeout).ConfigureAwait(false); // while the member epoch is still valid
+        if (leaving) await _host.CommitsSettledAsync(timeout).ConfigureAwait(false); // while the member epoch is still valid
         lock (_gate)
         {
             _cgState = ConsumerState.Idle;
@@ -242,7 +310,7 @@ internal sealed partial class GroupCoordinator
         }
     }
 
-    private void ConsumerCommitGroupError(ErrorCode error, CommitIdentity used)
+    public void OnCommitGroupError(ErrorCode error, CommitIdentity used)
     {
         Exception? fatal = null;
         lock (_gate)
@@ -258,7 +326,7 @@ internal sealed partial class GroupCoordinator
                     break;
             }
         }
-        if (fatal is not null) SetFatal(fatal);
+        if (fatal is not null) _host.SetFatal(fatal);
     }
 
     private void FenceLocked(string reason)
@@ -272,7 +340,7 @@ internal sealed partial class GroupCoordinator
 
     // ------------------------------------------------------------------ heartbeat loop side
 
-    private async Task<TimeSpan> ConsumerHeartbeatStepAsync(CancellationToken token)
+    public async Task<TimeSpan> HeartbeatStepAsync(CancellationToken token)
     {
         ConsumerGroupHeartbeatRequest request;
         string memberId;
@@ -280,10 +348,10 @@ internal sealed partial class GroupCoordinator
         TimeSpan sincePoll;
         lock (_gate)
         {
-            if (!_subscribed || _cgState is ConsumerState.Idle or ConsumerState.Fenced) return Timeout.InfiniteTimeSpan;
+            if (!_host.SubscribedLocked || _cgState is ConsumerState.Idle or ConsumerState.Fenced) return Timeout.InfiniteTimeSpan;
             memberId = _cgMemberId;
             epoch = _cgEpoch;
-            sincePoll = SinceLastPoll;
+            sincePoll = _host.SinceLastPoll;
             if (sincePoll < _options.MaxPollInterval || _cgState != ConsumerState.Member)
             {
                 var untilHeartbeat = Remaining(_cgNextHeartbeat);
@@ -301,7 +369,7 @@ internal sealed partial class GroupCoordinator
                 InstanceId = _instanceId,
                 RackId = string.IsNullOrEmpty(_options.ClientRack) ? null : _options.ClientRack,
                 RebalanceTimeoutMs = (int)RebalanceTimeout.TotalMilliseconds,
-                SubscribedTopicNames = [.. _subscription.Order(StringComparer.Ordinal)],
+                SubscribedTopicNames = [.. _host.SubscriptionLocked.Order(StringComparer.Ordinal)],
                 // The owned set is always sent (a full heartbeat): brokers accept it and it lets them reconcile after any lost answer.
                 TopicPartitions = epoch == 0 ? [] : [.. _cgOwnedIds],
             };
@@ -309,7 +377,7 @@ internal sealed partial class GroupCoordinator
 
         if (sincePoll >= _options.MaxPollInterval && epoch > 0)
         {
-            LogPollTimeout(sincePoll, memberId);
+            _host.LogPollTimeout(sincePoll, memberId);
             await SendConsumerLeaveAsync(memberId, epoch, "consumer poll timeout has expired", _options.RequestTimeout).ConfigureAwait(false);
             lock (_gate)
             {
@@ -335,7 +403,7 @@ internal sealed partial class GroupCoordinator
         }
         catch (UnsupportedVersionException e)
         {
-            SetFatal(new UnsupportedVersionException(
+            _host.SetFatal(new UnsupportedVersionException(
                 $"GroupProtocol.Consumer needs the KIP-848 ConsumerGroupHeartbeat API, which the group coordinator does not support: {e.Message}", e));
             return Timeout.InfiniteTimeSpan;
         }
@@ -413,7 +481,7 @@ internal sealed partial class GroupCoordinator
             }
         }
         if (coordinatorGone) _channel.MarkUnknown(via, $"ConsumerGroupHeartbeat answered {ErrorCodes.KafkaName(error)}");
-        if (fatal is not null) SetFatal(fatal);
+        if (fatal is not null) _host.SetFatal(fatal);
         return TimeSpan.Zero;
     }
 }

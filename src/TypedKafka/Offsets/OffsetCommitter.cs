@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using TypedKafka.Groups;
 using TypedKafka.Protocol;
 
-namespace TypedKafka.Groups;
+namespace TypedKafka.Offsets;
 
 /// <summary>Who commits: the generation (classic) or member epoch (KIP-848), the member id and the static instance id.
 /// Assign mode with a group commits as generation -1 and member id "" (like the Java client).</summary>

@@ -1,16 +1,33 @@
-using System.Runtime.ExceptionServices;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TypedKafka.Groups.Assignors;
+using TypedKafka.Metadata;
+using TypedKafka.Offsets;
 using TypedKafka.Protocol;
+using static TypedKafka.Groups.GroupTiming;
 
-namespace TypedKafka.Groups;
+namespace TypedKafka.Groups.Classic;
 
 /// <summary>The classic group protocol: JoinGroup (KIP-394 member-id round trip, KIP-345 static membership),
 /// SyncGroup with client-side assignment by the leader, Heartbeat, LeaveGroup; eager and cooperative (KIP-429)
 /// rebalancing.</summary>
-internal sealed partial class GroupCoordinator
+/// <remarks>The state shared with the heartbeat loop and the commit loop is guarded by the group's lock
+/// (<see cref="GroupContext.Gate"/>); the join state (the JoinGroup/SyncGroup task, the last assignment) is the caller's.</remarks>
+internal sealed partial class ClassicMembership : IGroupMembership
 {
+    private static readonly IReadOnlySet<string> NoTopics = new HashSet<string>(StringComparer.Ordinal);
+
+    private readonly GroupContext _context;
+    private readonly IMembershipHost _host;
+    private readonly ConsumerOptions _options;
+    private readonly MetadataManager _metadata;
+    private readonly ILogger _log;
+    private readonly string _groupId;
+    private readonly string? _instanceId;
+    private readonly CoordinatorChannel _channel;
+    private readonly OffsetCommitter _committer;
+    private readonly object _gate;
+
     private enum ClassicState
     {
         /// <summary>Not in the group (never joined, left, or the generation was reset).</summary>
@@ -53,8 +70,95 @@ internal sealed partial class GroupCoordinator
     private IReadOnlySet<string>? _groupTopics;
     private long _snapshotCheckedVersion = -1;
 
-    private bool ClassicIsStableLocked() =>
+    public ClassicMembership(GroupContext context, IMembershipHost host)
+    {
+        _context = context;
+        _host = host;
+        _options = context.Options;
+        _metadata = context.Metadata;
+        _log = context.Log;
+        _groupId = context.GroupId;
+        _instanceId = context.InstanceId;
+        _channel = context.Channel;
+        _committer = context.Committer;
+        _gate = context.Gate;
+        _assignors = [.. _options.PartitionAssignmentStrategy.Select(PartitionAssignors.Create)];
+        _cooperative = PartitionAssignors.CommonRebalanceProtocol(_assignors) == RebalanceProtocol.Cooperative;
+    }
+
+    public bool IsStableLocked() =>
         _state == ClassicState.Stable && _appliedGeneration == _generation && !_rejoinNeeded && _joinTask is null;
+
+    public int GenerationLocked => _generation;
+
+    public string MemberIdLocked => _memberId;
+
+    public Task? RebalanceInFlight => _joinTask;
+
+    public void SubscriptionChangedLocked()
+    {
+        if (_state != ClassicState.Unjoined && !_host.SubscriptionLocked.SetEquals(_joinedSubscription))
+            RequestRejoinLocked("the subscription changed");
+    }
+
+    public void OwnedChanged()
+    {
+        // The classic protocol reports owned partitions only in its JoinGroup subscription.
+    }
+
+    public CommitIdentity? CommitIdentityLocked(bool subscribed)
+    {
+        if (_state == ClassicState.Stable && _generation >= 0) return new CommitIdentity(_generation, _memberId, _instanceId);
+        if (!subscribed && _state == ClassicState.Unjoined) return CommitIdentity.None;
+        return null;
+    }
+
+    public void OnCommitGroupError(ErrorCode error, CommitIdentity used)
+    {
+        lock (_gate)
+        {
+            if (used.GenerationOrEpoch != _generation || used.MemberId != _memberId) return;
+            switch (error)
+            {
+                case ErrorCode.RebalanceInProgress:
+                    RequestRejoinLocked("a commit found the group rebalancing");
+                    break;
+                case ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId:
+                    ResetGenerationLocked($"a commit was answered {ErrorCodes.KafkaName(error)}");
+                    break;
+                case ErrorCode.FencedInstanceId:
+                    break;
+            }
+        }
+        if (error == ErrorCode.FencedInstanceId)
+            _host.SetFatal(new KafkaBrokerException(error, $"Another consumer with GroupInstanceId '{_instanceId}' joined group '{_groupId}' and fenced this one (FENCED_INSTANCE_ID)."));
+    }
+
+    /// <summary>Cancels a join or sync in flight and waits for it to stop.</summary>
+    public async ValueTask AbortRebalanceAsync()
+    {
+        if (_joinTask is { } join)
+        {
+            _joinCts?.Cancel();
+            try
+            {
+                await join.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // the outcome no longer matters
+            }
+            _joinTask = null;
+            _joinCts?.Dispose();
+            _joinCts = null;
+            lock (_gate)
+            {
+                if (_state != ClassicState.Stable) _state = ClassicState.Unjoined;
+            }
+        }
+    }
+
+    public void CancelRebalance() => _joinCts?.Cancel();
 
     private void RequestRejoinLocked(string reason)
     {
@@ -76,7 +180,9 @@ internal sealed partial class GroupCoordinator
         _rejoinReason = reason;
     }
 
-    private TimeSpan RebalanceTimeout => _options.MaxPollInterval;
+    private TimeSpan RebalanceTimeout => _context.RebalanceTimeout;
+
+    private TimeSpan RetryBackoff => _context.RetryBackoff;
 
     /// <summary>JoinGroup may wait for the whole rebalance: the request timeout is at least the rebalance timeout plus 5 s.</summary>
     private TimeSpan JoinTimeout
@@ -89,7 +195,7 @@ internal sealed partial class GroupCoordinator
     }
 
     /// <summary>The topics the cluster view must cover: ours, plus (for the leader) every topic the group subscribes to.</summary>
-    private IReadOnlyCollection<string> GroupTopicsForMetadata(IReadOnlySet<string> subscription)
+    public IReadOnlyCollection<string> TopicsForMetadata(IReadOnlySet<string> subscription)
     {
         if (_groupTopics is null || _groupTopics.IsSubsetOf(subscription)) return subscription;
         return new HashSet<string>(subscription.Concat(_groupTopics), StringComparer.Ordinal);
@@ -97,16 +203,16 @@ internal sealed partial class GroupCoordinator
 
     // ------------------------------------------------------------------ caller side
 
-    private async ValueTask PollClassicAsync(bool subscribed, long deadline, CancellationToken ct)
+    public async ValueTask PollAsync(bool subscribed, long deadline, CancellationToken ct)
     {
         if (!subscribed)
         {
             bool member;
             lock (_gate) member = _state != ClassicState.Unjoined || _generation >= 0;
-            if (member || _owned.Count > 0 || _joinTask is not null)
+            if (member || _host.Owned.Count > 0 || _joinTask is not null)
             {
                 await AbortRebalanceAsync().ConfigureAwait(false);
-                await ClassicLeaveAsync("the subscription is empty", LeaveTimeout(deadline), commitFirst: true, ct).ConfigureAwait(false);
+                await LeaveAsync("the subscription is empty", LeaveTimeout(deadline), commitFirst: true, ct).ConfigureAwait(false);
             }
             return;
         }
@@ -140,8 +246,8 @@ internal sealed partial class GroupCoordinator
                     _rejoinNeeded = true;
                 }
                 if (error is OperationCanceledException) return;
-                if (outcome.Fatal) SetFatal(error);
-                _fatal?.Throw();
+                if (outcome.Fatal) _host.SetFatal(error);
+                _host.ThrowIfFatal();
                 throw error;
             }
             await CompleteJoinAsync(outcome, ct).ConfigureAwait(false);
@@ -159,12 +265,12 @@ internal sealed partial class GroupCoordinator
         lock (_gate) (generation, memberId) = (_generation, _memberId);
         var valid = generation >= 0 && memberId.Length > 0;
 
-        if (valid && _options.EnableAutoCommit && _owned.Count > 0)
+        if (valid && _options.EnableAutoCommit && _host.Owned.Count > 0)
         {
             if (_prepareCommit is null)
             {
-                var owned = new HashSet<TopicPartition>(_owned);
-                var offsets = _member.ConsumedOffsets().Where(o => owned.Contains(o.Key)).ToDictionary(o => o.Key, o => o.Value);
+                var owned = new HashSet<TopicPartition>(_host.Owned);
+                var offsets = _host.ConsumedOffsets().Where(o => owned.Contains(o.Key)).ToDictionary(o => o.Key, o => o.Value);
                 if (offsets.Count > 0) _prepareCommit = _committer.CommitAsync(offsets, RebalanceTimeout, CancellationToken.None);
             }
             if (_prepareCommit is not null)
@@ -184,17 +290,17 @@ internal sealed partial class GroupCoordinator
 
         if (!valid)
         {
-            await LoseAsync(ct).ConfigureAwait(false);
+            await _host.LoseAsync(ct).ConfigureAwait(false);
         }
         else if (!_cooperative)
         {
-            await RevokeAsync([.. _owned], ct).ConfigureAwait(false);
+            await _host.RevokeAsync([.. _host.Owned], ct).ConfigureAwait(false);
         }
         else
         {
             IReadOnlySet<string> subscription;
-            lock (_gate) subscription = _subscription;
-            await RevokeAsync([.. _owned.Where(p => !subscription.Contains(p.Topic))], ct).ConfigureAwait(false);
+            lock (_gate) subscription = _host.SubscriptionLocked;
+            await _host.RevokeAsync([.. _host.Owned.Where(p => !subscription.Contains(p.Topic))], ct).ConfigureAwait(false);
         }
         return true;
     }
@@ -206,12 +312,12 @@ internal sealed partial class GroupCoordinator
         {
             _state = ClassicState.PreparingRebalance;
             _rejoinNeeded = false;
-            topics = _subscription;
+            topics = _host.SubscriptionLocked;
         }
-        var owned = Sorted(_owned);
+        var owned = Sorted(_host.Owned);
         var lastAssignment = _lastAssignment;
         var lastGeneration = _lastAssignmentGeneration;
-        _joinCts = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        _joinCts = CancellationTokenSource.CreateLinkedTokenSource(_context.Closing);
         var token = _joinCts.Token;
         _joinTask = Task.Run(() => JoinAndSyncAsync(topics, owned, lastAssignment, lastGeneration, token), CancellationToken.None);
     }
@@ -221,8 +327,8 @@ internal sealed partial class GroupCoordinator
     private async ValueTask CompleteJoinAsync(JoinOutcome outcome, CancellationToken ct)
     {
         var assigned = new HashSet<TopicPartition>(outcome.Assignment);
-        var added = assigned.Where(p => !_owned.Contains(p)).ToList();
-        var revoked = _owned.Where(p => !assigned.Contains(p)).ToList();
+        var added = assigned.Where(p => !_host.Owned.Contains(p)).ToList();
+        var revoked = _host.Owned.Where(p => !assigned.Contains(p)).ToList();
         _lastAssignment = Sorted(assigned);
         _lastAssignmentGeneration = outcome.Generation;
         _assignmentSnapshot = outcome.PartitionCounts;
@@ -235,11 +341,11 @@ internal sealed partial class GroupCoordinator
         {
             _appliedGeneration = outcome.Generation;
             _joinedSubscription = outcome.Subscription;
-            subscription = _subscription;
-            pattern = _pattern is not null;
+            subscription = _host.SubscriptionLocked;
+            pattern = _host.HasPatternLocked;
             if (!subscription.SetEquals(outcome.Subscription)) RequestRejoinLocked("the subscription changed during the rebalance");
         }
-        if (outcome.IsLeader) _member.SetSubscribedTopics(GroupTopicsForMetadata(subscription), pattern);
+        if (outcome.IsLeader) _host.SetSubscribedTopics(TopicsForMetadata(subscription), pattern);
 
         _log.LogInformation(
             "Group {Group}: member {MemberId} joined generation {Generation} as {Role} with protocol {Protocol}; assigned {Assigned} (added {Added}, revoked {Revoked}).",
@@ -248,14 +354,14 @@ internal sealed partial class GroupCoordinator
 
         if (revoked.Count > 0)
         {
-            await CommitBeforeRevocationAsync(revoked, _options.SessionTimeout, ct).ConfigureAwait(false);
-            await RevokeAsync(revoked, ct).ConfigureAwait(false);
+            await _host.CommitBeforeRevocationAsync(revoked, _options.SessionTimeout, ct).ConfigureAwait(false);
+            await _host.RevokeAsync(revoked, ct).ConfigureAwait(false);
             if (_cooperative)
             {
                 lock (_gate) RequestRejoinLocked("partitions were revoked and must be reassigned (cooperative rebalance)");
             }
         }
-        await AssignAsync(added, ct).ConfigureAwait(false);
+        await _host.AssignAsync(added, ct).ConfigureAwait(false);
         _needsJoinPrepare = true;
     }
 
@@ -281,26 +387,26 @@ internal sealed partial class GroupCoordinator
         }
     }
 
-    private async ValueTask ClassicLeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct)
+    public async ValueTask LeaveAsync(string reason, TimeSpan timeout, bool commitFirst, CancellationToken ct)
     {
         int generation;
         string memberId;
         lock (_gate) (generation, memberId) = (_generation, _memberId);
         if (generation >= 0 && memberId.Length > 0)
         {
-            if (commitFirst && _owned.Count > 0)
+            if (commitFirst && _host.Owned.Count > 0)
             {
-                await CommitBeforeRevocationAsync([.. _owned], timeout, ct).ConfigureAwait(false);
+                await _host.CommitBeforeRevocationAsync([.. _host.Owned], timeout, ct).ConfigureAwait(false);
             }
-            await RevokeAsync([.. _owned], ct).ConfigureAwait(false);
+            await _host.RevokeAsync([.. _host.Owned], ct).ConfigureAwait(false);
         }
         else
         {
-            await LoseAsync(ct).ConfigureAwait(false);
+            await _host.LoseAsync(ct).ConfigureAwait(false);
         }
         if (memberId.Length > 0)
         {
-            await CommitsSettledAsync(timeout).ConfigureAwait(false);
+            await _host.CommitsSettledAsync(timeout).ConfigureAwait(false);
             await SendLeaveGroupAsync(memberId, reason, timeout).ConfigureAwait(false);
         }
         lock (_gate)
@@ -503,7 +609,7 @@ internal sealed partial class GroupCoordinator
                         _nextHeartbeat = now + Ticks(_options.HeartbeatInterval);
                     }
                 }
-                WakeHeartbeat();
+                _host.WakeHeartbeat();
                 return new JoinOutcome(assignment, join.GenerationId, join.MemberId, protocol, isLeader, topics, counts, groupTopics);
             }
         }
@@ -516,10 +622,6 @@ internal sealed partial class GroupCoordinator
             return JoinOutcome.Failed(e);
         }
     }
-
-    private static bool IsRetriableRequestFailure(Exception e, CancellationToken ct) =>
-        !ct.IsCancellationRequested
-        && (CoordinatorChannel.IsTransportFailure(e) || (e is KafkaBrokerException b && (b.IsRetriable || b.ErrorCode == ErrorCode.NotCoordinator)));
 
     private Task BackoffAsync(int attempt, CancellationToken ct)
     {
@@ -634,165 +736,5 @@ internal sealed partial class GroupCoordinator
             string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}({c.Value})")),
             string.Join("; ", result.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} -> [{string.Join(", ", r.Value)}]")));
         return (assignments, counts, allTopics);
-    }
-
-    // ------------------------------------------------------------------ heartbeat loop side
-
-    /// <summary>One turn of the classic heartbeat loop: enforce MaxPollInterval, send a heartbeat when due, and return
-    /// how long to sleep (negative: until woken).</summary>
-    private async Task<TimeSpan> ClassicHeartbeatStepAsync(CancellationToken token)
-    {
-        int generation;
-        string memberId;
-        TimeSpan sincePoll;
-        lock (_gate)
-        {
-            if (_state != ClassicState.Stable) return Timeout.InfiniteTimeSpan;
-            generation = _generation;
-            memberId = _memberId;
-            sincePoll = SinceLastPoll;
-            if (sincePoll < _options.MaxPollInterval)
-            {
-                var untilHeartbeat = Remaining(_nextHeartbeat);
-                if (untilHeartbeat > TimeSpan.Zero)
-                {
-                    var untilPollTimeout = _options.MaxPollInterval - sincePoll;
-                    return untilHeartbeat < untilPollTimeout ? untilHeartbeat : untilPollTimeout;
-                }
-            }
-        }
-
-        if (sincePoll >= _options.MaxPollInterval)
-        {
-            LogPollTimeout(sincePoll, memberId);
-            await SendLeaveGroupAsync(memberId, "consumer poll timeout has expired", _options.RequestTimeout < _options.SessionTimeout ? _options.RequestTimeout : _options.SessionTimeout).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (_generation == generation && _memberId == memberId) ResetGenerationLocked("the poll timeout expired");
-            }
-            return Timeout.InfiniteTimeSpan;
-        }
-
-        // A heartbeat that takes longer than the session is useless; discovery is bounded so the loop keeps checking the poll timeout.
-        var timeout = _options.SessionTimeout < _options.RequestTimeout ? _options.SessionTimeout : _options.RequestTimeout;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
-        cts.CancelAfter(timeout);
-        ErrorCode error;
-        Connections.BrokerConnection via;
-        try
-        {
-            HeartbeatResponse response;
-            (response, _, via) = await _channel.SendAsync<HeartbeatResponse>(ApiKey.Heartbeat, v => new HeartbeatRequest
-            {
-                GroupId = _groupId,
-                GenerationId = generation,
-                MemberId = memberId,
-                GroupInstanceId = v >= 3 ? _instanceId : null,
-            }, cts.Token, timeout).ConfigureAwait(false);
-            error = (ErrorCode)response.ErrorCode;
-        }
-        catch (Exception e) when (!token.IsCancellationRequested && (e is OperationCanceledException || IsRetriableRequestFailure(e, token)))
-        {
-            _log.LogDebug("Group {Group}: heartbeat failed: {Error}", _groupId, e.Message);
-            CheckSession(generation, memberId);
-            lock (_gate) _nextHeartbeat = Stopwatch.GetTimestamp() + Ticks(RetryBackoff);
-            return TimeSpan.Zero;
-        }
-
-        Exception? fatal = null;
-        var coordinatorGone = false;
-        lock (_gate)
-        {
-            var now = Stopwatch.GetTimestamp();
-            _nextHeartbeat = now + Ticks(_options.HeartbeatInterval);
-            if (_generation != generation || _memberId != memberId || _state != ClassicState.Stable) return TimeSpan.Zero; // stale answer
-            switch (error)
-            {
-                case ErrorCode.None:
-                    _lastHeartbeatOk = now;
-                    break;
-                case ErrorCode.RebalanceInProgress:
-                    _lastHeartbeatOk = now;
-                    RequestRejoinLocked("the group is rebalancing");
-                    break;
-                case ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId:
-                    ResetGenerationLocked($"a heartbeat was answered {ErrorCodes.KafkaName(error)}");
-                    break;
-                case ErrorCode.FencedInstanceId:
-                    fatal = new KafkaBrokerException(error, $"Another consumer with GroupInstanceId '{_instanceId}' joined group '{_groupId}' and fenced this one (FENCED_INSTANCE_ID).");
-                    // Recorded with the state change, under the same lock, so no poll sees an unjoined member without
-                    // its fatal error (and rejoins once more).
-                    _fatal ??= ExceptionDispatchInfo.Capture(fatal);
-                    _state = ClassicState.Unjoined;
-                    break;
-                case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator:
-                    coordinatorGone = true;
-                    _nextHeartbeat = now + Ticks(RetryBackoff);
-                    break;
-                case ErrorCode.GroupAuthorizationFailed:
-                    Defer(new KafkaAuthorizationException($"Not authorized to heartbeat in group '{_groupId}' (GROUP_AUTHORIZATION_FAILED)."));
-                    _nextHeartbeat = now + Ticks(RetryBackoff);
-                    break;
-                default:
-                    _log.LogWarning("Group {Group}: heartbeat answered {Error}; retrying.", _groupId, ErrorCodes.KafkaName(error));
-                    _nextHeartbeat = now + Ticks(RetryBackoff);
-                    break;
-            }
-        }
-        if (coordinatorGone) _channel.MarkUnknown(via, $"a heartbeat was answered {ErrorCodes.KafkaName(error)}");
-        if (fatal is not null) _log.LogError("Group {Group}: {Error} The consumer cannot continue in the group.", _groupId, fatal.Message);
-        if (error != ErrorCode.None) CheckSession(generation, memberId);
-        return TimeSpan.Zero;
-    }
-
-    /// <summary>No heartbeat answered for a whole session: the coordinator is presumed gone and is rediscovered.</summary>
-    private void CheckSession(int generation, string memberId)
-    {
-        lock (_gate)
-        {
-            if (_generation != generation || _memberId != memberId) return;
-            if (Stopwatch.GetElapsedTime(_lastHeartbeatOk) < _options.SessionTimeout) return;
-            _lastHeartbeatOk = Stopwatch.GetTimestamp();
-        }
-        _channel.MarkUnknown(null, "no heartbeat was answered within the session timeout");
-    }
-
-    /// <summary>LeaveGroup for a dynamic member (static members never send it: KIP-345). Errors are logged only.</summary>
-    private async Task SendLeaveGroupAsync(string memberId, string reason, TimeSpan timeout)
-    {
-        if (memberId.Length == 0) return;
-        if (_instanceId is not null)
-        {
-            _log.LogInformation("Group {Group}: static member {InstanceId} does not send LeaveGroup ({Reason}); the group notices after the session timeout.",
-                _groupId, _instanceId, reason);
-            return;
-        }
-        if (timeout <= TimeSpan.Zero) timeout = TimeSpan.FromMilliseconds(1);
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            _log.LogInformation("Group {Group}: member {MemberId} sends LeaveGroup: {Reason}.", _groupId, memberId, reason);
-            var (response, version, _) = await _channel.SendAsync<LeaveGroupResponse>(ApiKey.LeaveGroup, v =>
-            {
-                var request = new LeaveGroupRequest { GroupId = _groupId };
-                if (v >= 3)
-                {
-                    request.Members.Add(new LeaveGroupRequest.MemberIdentity { MemberId = memberId, Reason = v >= 5 ? reason : null });
-                }
-                else
-                {
-                    request.MemberId = memberId;
-                }
-                return request;
-            }, cts.Token, timeout).ConfigureAwait(false);
-            var error = (ErrorCode)response.ErrorCode;
-            if (error == ErrorCode.None && version >= 3) error = response.Members.Select(m => (ErrorCode)m.ErrorCode).FirstOrDefault(e => e != ErrorCode.None);
-            if (error != ErrorCode.None)
-                _log.LogInformation("Group {Group}: LeaveGroup answered {Error} (ignored).", _groupId, ErrorCodes.KafkaName(error));
-        }
-        catch (Exception e)
-        {
-            _log.LogInformation("Group {Group}: LeaveGroup failed ({Error}); the group notices after the session timeout.", _groupId, e.Message);
-        }
     }
 }
