@@ -97,11 +97,11 @@ internal static class AvroEmitter
         AvroParser.Collect(specific.Schema, named);
         var names = specific.Types.ToDictionary(t => t.AvroName, t => t.CSharpType);
         string Cs(AvroNode n) => SpecificRecordParser.CSharpType(n, named, names);
-        EmitDecoder(w, className, typeName, display, "the ISpecificRecord's _SCHEMA", specific.Schema, specific.SchemaJson, named, Cs);
+        EmitDecoder(w, className, typeName, display, "the ISpecificRecord's _SCHEMA", specific.Schema, specific.SchemaJson, named, Cs, specific: true);
     }
 
     private static void EmitDecoder(CodeWriter w, string className, string typeName, string display, string schemaOrigin, AvroNode schema, string schemaJson,
-        Dictionary<string, AvroNode> named, Func<AvroNode, string> Cs)
+        Dictionary<string, AvroNode> named, Func<AvroNode, string> Cs, bool specific = false)
     {
         var type = (TypeName: typeName, Display: display);
         string id = className;
@@ -204,7 +204,7 @@ internal static class AvroEmitter
             w.Open($"private static {csType} {ReadRecordName(node)}(ref {Reader} reader)");
             w.Line($"var result = new {csType}();");
             foreach (var field in node.Fields)
-                w.Line($"result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0)};");
+                w.Line($"result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0, specific)};");
             w.Line("return result;");
             w.Close();
 
@@ -222,7 +222,7 @@ internal static class AvroEmitter
             {
                 var field = node.Fields[f];
                 w.Line($"case {f}: // {field.Name}");
-                w.Line($"    result.{field.PropertyName} = {ResolvedExpression(field.Type, Cs, named, "p")};");
+                w.Line($"    result.{field.PropertyName} = {ResolvedExpression(field.Type, Cs, named, "p", specific)};");
                 w.Line("    break;");
             }
 
@@ -245,12 +245,32 @@ internal static class AvroEmitter
             {
                 var field = node.Fields[f];
                 w.Line($"case {f}:");
-                w.Line($"    result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0)};");
+                w.Line($"    result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0, specific)};");
                 w.Line("    break;");
             }
 
             w.Close();
             w.Close();
+        }
+
+        if (specific)
+        {
+            foreach (var node in named.Values.Where(n => n.Kind == "fixed" && n.LogicalType != "decimal").OrderBy(n => n.Name, StringComparer.Ordinal))
+            {
+                string csType = Cs(node);
+                w.Line();
+                w.Open($"private static {csType} {FixedName(node, false)}(ref {Reader} reader)");
+                w.Line($"var result = new {csType}();");
+                w.Line($"reader.ReadFixedSpan({node.Size}).CopyTo(result.Value);");
+                w.Line("return result;");
+                w.Close();
+                w.Line();
+                w.Open($"private static {csType} {FixedName(node, true)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+                w.Line($"var result = new {csType}();");
+                w.Line($"{Resolving}.AvroResolving.ReadFixedSpan(ref reader, plan).CopyTo(result.Value);");
+                w.Line("return result;");
+                w.Close();
+            }
         }
 
         int helper = 0;
@@ -265,7 +285,7 @@ internal static class AvroEmitter
                 w.Line("for (int count = reader.ReadBlockCount(); count != 0; count = reader.ReadBlockCount())");
                 w.Line("{");
                 w.Line("    for (int i = 0; i < count; i++)");
-                w.Line($"        items.Add({ReadExpression(node.Items[0], Cs, named, 0)});");
+                w.Line($"        items.Add({ReadExpression(node.Items[0], Cs, named, 0, specific)});");
                 w.Line("}");
             }
             else
@@ -277,7 +297,7 @@ internal static class AvroEmitter
                 w.Line("    for (int i = 0; i < count; i++)");
                 w.Line("    {");
                 w.Line("        string key = reader.ReadString();");
-                w.Line($"        items[key] = {ReadExpression(node.Items[0], Cs, named, 0)};");
+                w.Line($"        items[key] = {ReadExpression(node.Items[0], Cs, named, 0, specific)};");
                 w.Line("    }");
                 w.Line("}");
             }
@@ -286,7 +306,7 @@ internal static class AvroEmitter
             w.Close();
 
             w.Line();
-            string itemExpression = ResolvedExpression(node.Items[0], Cs, named, "p");
+            string itemExpression = ResolvedExpression(node.Items[0], Cs, named, "p", specific);
             if (node.Kind == "array")
             {
                 w.Open($"private static global::System.Collections.Generic.List<{element}> {ResolvedCollectionName(node)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
@@ -337,11 +357,14 @@ internal static class AvroEmitter
 
     /// <summary>An expression reading the reader type <paramref name="node"/> from the writer's data, following the plan in
     /// the local variable <paramref name="plan"/> (which a reader union of null and T reassigns to T's plan).</summary>
-    private static string ResolvedExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, string plan)
+    private static string ResolvedExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, string plan, bool specific)
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
         string r = Resolving + ".AvroResolving";
+        if (specific && SpecificExpression(node, cs, $"{r}.ReadInt(ref reader, {plan})", $"{r}.ReadLong(ref reader, {plan})", $"{r}.ReadString(ref reader, {plan})",
+                $"{r}.ReadBytesSpan(ref reader, {plan})", $"{r}.ReadFixedSpan(ref reader, {plan})", $"{FixedName(node, true)}(ref reader, {plan})") is { } logical)
+            return logical;
         switch (node.Kind)
         {
             case "boolean": return $"{r}.ReadBoolean(ref reader, {plan})";
@@ -365,7 +388,7 @@ internal static class AvroEmitter
                 return $"{ResolvedCollectionName(node)}(ref reader, {plan})";
             case "union":
                 var other = node.Items.Items.First(b => b.Kind != "null");
-                return $"({r}.IsNull(ref reader, ref {plan}) ? default({cs(other)}?) : {ResolvedExpression(other, cs, named, plan)})";
+                return $"({r}.IsNull(ref reader, ref {plan}) ? default({cs(other)}?) : {ResolvedExpression(other, cs, named, plan, specific)})";
             default:
                 throw new InvalidOperationException($"Avro type {node.Kind} cannot be read.");
         }
@@ -443,10 +466,36 @@ internal static class AvroEmitter
         }
     }
 
-    private static string ReadExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, int depth)
+    private static string FixedName(AvroNode node, bool resolved) => (resolved ? "ReadResolvedFixed_" : "ReadFixed_") + Names.Sanitize(node.Name ?? "Fixed");
+
+    /// <summary>For an Apache.Avro specific record: the expression reading a logical type or a fixed as Apache.Avro's
+    /// SpecificDatumReader gives it (AvroDecimal, UTC DateTime, TimeSpan, Guid, the SpecificFixed class), or null when
+    /// the node reads as in an .avsc-bound class. The arguments read the underlying value.</summary>
+    private static string? SpecificExpression(AvroNode node, Func<AvroNode, string> cs, string readInt, string readLong, string readString, string readBytesSpan, string readFixedSpan, string readFixed)
+    {
+        const string b = "global::TypedKafka.AvroBinaryReader";
+        switch (node.LogicalType, node.Kind)
+        {
+            case ("decimal", "bytes"): return $"new global::Avro.AvroDecimal(new global::System.Numerics.BigInteger({readBytesSpan}, false, true), {node.Scale})";
+            case ("decimal", "fixed"): return $"new global::Avro.AvroDecimal(new global::System.Numerics.BigInteger({readFixedSpan}, false, true), {node.Scale})";
+            case ("date", "int"): return $"{b}.ToUtcDateTimeFromDays({readInt})";
+            case ("time-millis", "int"): return $"{b}.ToTimeSpanFromMillis({readInt})";
+            case ("time-micros", "long"): return $"{b}.ToTimeSpanFromMicros({readLong})";
+            case ("timestamp-millis", "long"): return $"{b}.ToUtcDateTimeFromMillis({readLong})";
+            case ("timestamp-micros", "long"): return $"{b}.ToUtcDateTimeFromMicros({readLong})";
+            case ("uuid", "string"): return $"global::System.Guid.Parse({readString})";
+            case (_, "fixed"): return readFixed;
+            default: return null;
+        }
+    }
+
+    private static string ReadExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, int depth, bool specific)
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
+        if (specific && SpecificExpression(node, cs, "reader.ReadInt()", "reader.ReadLong()", "reader.ReadString()", "reader.ReadBytesSpan()",
+                $"reader.ReadFixedSpan({node.Size})", $"{FixedName(node, false)}(ref reader)") is { } logical)
+            return logical;
         switch (node.Kind)
         {
             case "boolean": return "reader.ReadBoolean()";
@@ -473,7 +522,7 @@ internal static class AvroEmitter
                 int nullIndex = branches[0].Kind == "null" ? 0 : 1;
                 var other = branches[1 - nullIndex];
                 string otherType = cs(other);
-                return $"(reader.ReadUnionIndex(2) == {nullIndex} ? default({otherType}?) : {ReadExpression(other, cs, named, depth + 1)})";
+                return $"(reader.ReadUnionIndex(2) == {nullIndex} ? default({otherType}?) : {ReadExpression(other, cs, named, depth + 1, specific)})";
             default:
                 throw new InvalidOperationException($"Avro type {node.Kind} cannot be read.");
         }

@@ -48,8 +48,8 @@ internal static class SpecificRecordParser
         var symbols = new Dictionary<string, INamedTypeSymbol>();
         foreach (var node in named.Values)
         {
-            if (node.Kind == "fixed")
-                return (null, $"fixed {node.Name} is not supported (avrogen's SpecificFixed)");
+            if (node.Kind == "fixed" && node.LogicalType == "decimal")
+                continue; // read as AvroDecimal: no C# type of its own
             INamedTypeSymbol? symbol = node == schema ? type : compilation.GetTypeByMetadataName(node.FullName!);
             if (symbol is null)
                 return (null, $"no C# type {node.FullName} for Avro {node.Kind} {node.Name}");
@@ -57,6 +57,13 @@ internal static class SpecificRecordParser
             {
                 if (!symbol.AllInterfaces.Any(i => i.MetadataName() == "Avro.Specific.ISpecificRecord"))
                     return (null, $"{symbol.ToDisplayString()} is not an ISpecificRecord");
+                if (!symbol.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
+                    return (null, $"{symbol.ToDisplayString()} has no parameterless constructor");
+            }
+            else if (node.Kind == "fixed")
+            {
+                if (!DerivesFrom(symbol, "Avro.Specific.SpecificFixed"))
+                    return (null, $"{symbol.ToDisplayString()} is not a SpecificFixed for Avro fixed {node.Name}");
                 if (!symbol.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
                     return (null, $"{symbol.ToDisplayString()} has no parameterless constructor");
             }
@@ -88,9 +95,45 @@ internal static class SpecificRecordParser
         return (new SpecificRecordModel(json, renamed, types.OrderBy(t => t.AvroName, StringComparer.Ordinal).ToEquatableArray()), null);
     }
 
+    private static bool DerivesFrom(INamedTypeSymbol symbol, string metadataName)
+    {
+        for (var t = symbol.BaseType; t is not null; t = t.BaseType)
+        {
+            if (t.MetadataName() == metadataName)
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The C# type Apache.Avro's specific reader gives a logical type (metadata name), or null when the node has
+    /// none; <paramref name="unsupported"/> is set for a logical type the generator does not read.</summary>
+    public static string? LogicalClrType(AvroNode node, out string? unsupported)
+    {
+        unsupported = null;
+        switch (node.LogicalType, node.Kind)
+        {
+            case (null, _): return null;
+            case ("decimal", "bytes" or "fixed"): return "Avro.AvroDecimal";
+            case ("date", "int"):
+            case ("timestamp-millis", "long"):
+            case ("timestamp-micros", "long"):
+                return "System.DateTime";
+            case ("time-millis", "int"):
+            case ("time-micros", "long"):
+                return "System.TimeSpan";
+            case ("uuid", "string"): return "System.Guid";
+            default:
+                unsupported = $"logical type {node.LogicalType} on {node.Kind} is not supported";
+                return null;
+        }
+    }
+
     /// <summary>The C# type the emitted decoder produces for a node (records and enums by avrogen's names).</summary>
     public static string CSharpType(AvroNode node, Dictionary<string, AvroNode> named, Dictionary<string, string> names)
     {
+        if (node.Kind != "ref" && LogicalClrType(node, out _) is { } logical)
+            return "global::" + logical;
         switch (node.Kind)
         {
             case "boolean": return "bool";
@@ -102,6 +145,7 @@ internal static class SpecificRecordParser
             case "string": return "string";
             case "record":
             case "enum":
+            case "fixed":
                 return names[node.Name!];
             case "ref": return CSharpType(named[node.Name!], named, names);
             case "array": return $"global::System.Collections.Generic.List<{CSharpType(node.Items[0], named, names)}>";
@@ -128,9 +172,11 @@ internal static class SpecificRecordParser
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
-        if (node.LogicalType is not null)
-            return $"logical type {node.LogicalType} is not supported";
         string Expected(string what) => $"is {property.ToDisplayString()}, expected {what}";
+        if (LogicalClrType(node, out string? unsupportedLogical) is { } logical)
+            return property is INamedTypeSymbol p && p.MetadataName() == logical ? null : Expected(logical);
+        if (unsupportedLogical is not null)
+            return unsupportedLogical;
         switch (node.Kind)
         {
             case "boolean": return property.SpecialType == SpecialType.System_Boolean ? null : Expected("bool");
@@ -142,6 +188,7 @@ internal static class SpecificRecordParser
             case "bytes": return property is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte } ? null : Expected("byte[]");
             case "record":
             case "enum":
+            case "fixed":
                 return SymbolEqualityComparer.Default.Equals(property.WithNullableAnnotation(NullableAnnotation.NotAnnotated), symbols[node.Name!]) ? null : Expected(symbols[node.Name!].ToDisplayString());
             case "array":
             {
@@ -168,7 +215,7 @@ internal static class SpecificRecordParser
                     return "only unions of null and one other type are supported";
                 var other = branches.First(b => b.Kind != "null");
                 var resolved = other.Kind == "ref" ? named[other.Name!] : other;
-                bool valueType = resolved.Kind is "boolean" or "int" or "long" or "float" or "double" or "enum";
+                bool valueType = resolved.Kind is "boolean" or "int" or "long" or "float" or "double" or "enum" || LogicalClrType(resolved, out _) is not null;
                 if (valueType)
                 {
                     return property is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
