@@ -103,6 +103,7 @@ public class SpecificLogicalTypesTests
     [Theory]
     [InlineData("AvroLogicalEvent")]
     [InlineData("AvroFixedDecimalEvent")]
+    [InlineData("AvroUnionEvent")]
     public void The_generated_decoder_does_not_use_SpecificDatumReader(string type)
     {
         string decoder = EmittedDecoder(type);

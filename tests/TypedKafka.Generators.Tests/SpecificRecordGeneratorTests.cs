@@ -86,6 +86,26 @@ public class SpecificRecordGeneratorTests
     }
 
     [Fact]
+    public void A_wide_union_is_an_object_read_by_generated_code_unless_it_has_an_array_branch()
+    {
+        string union = Schema.Replace("[\\\"null\\\",{\\\"type\\\":\\\"long\\\",\\\"logicalType\\\":\\\"timestamp-micros\\\"}]", "[\\\"null\\\",\\\"string\\\",\\\"int\\\"]");
+        Assert.NotEqual(Schema, union);
+        string record = "public System.DateTime? at { get; set; }";
+        var (_, diagnostics, result) = TestCompilation.Run(TestCompilation.Create(AvroStandIns + Record.Replace("SCHEMA_TEXT", union).Replace(record, "public object at { get; set; } = null!;")));
+        Assert.Empty(diagnostics);
+        string source = result.Results.Single().GeneratedSources.Single(s => s.HintName == "TypedKafka.Deserializers.g.cs").SourceText.ToString();
+        Assert.DoesNotContain("SpecificDatumReader", source);
+        Assert.Contains("private static object? ReadUnion_", source);
+
+        string withArray = union.Replace("\\\"int\\\"]", "{\\\"type\\\":\\\"array\\\",\\\"items\\\":\\\"int\\\"}]");
+        Assert.NotEqual(union, withArray);
+        (_, diagnostics, _) = TestCompilation.Run(TestCompilation.Create(AvroStandIns + Record.Replace("SCHEMA_TEXT", withArray).Replace(record, "public object at { get; set; } = null!;")));
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("TK0012", diagnostic.Id);
+        Assert.Contains("Shop.Stamp.at: a union other than [null, T] with an array branch is not supported", diagnostic.GetMessage());
+    }
+
+    [Fact]
     public void A_property_of_the_wrong_type_for_a_logical_type_is_named_in_TK0012()
     {
         var (diagnostics, _) = Run(Schema.Replace("time-micros", "timestamp-micros"));

@@ -273,6 +273,42 @@ internal static class AvroEmitter
             }
         }
 
+        if (specific)
+        {
+            // A union other than [null, T]: the branch's value, boxed, as Apache.Avro's SpecificDatumReader puts it in the object property.
+            foreach (var node in WideUnions(named))
+            {
+                var branches = node.Items.Items;
+                w.Line();
+                w.Open($"private static object? {UnionName(node, false)}(ref {Reader} reader)");
+                w.Open($"switch (reader.ReadUnionIndex({branches.Length}))");
+                for (int i = 0; i < branches.Length; i++)
+                {
+                    w.Line(i == branches.Length - 1 ? "default:" : $"case {i}:");
+                    w.Line(branches[i].Kind == "null" ? "    return null;"
+                        : IsEnum(branches[i], named) ? $"    return reader.ReadEnum({Resolve(branches[i], named).Symbols.Count}); // Apache.Avro's specific reader gives the symbol index here, not the C# enum"
+                        : $"    return {ReadExpression(branches[i], Cs, named, 1, specific)};");
+                }
+
+                w.Close();
+                w.Close();
+                w.Line();
+                w.Open($"private static object? {UnionName(node, true)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+                w.Line("var p = plan;");
+                w.Open($"switch ({Resolving}.AvroResolving.ReaderBranch(ref reader, ref p))");
+                for (int i = 0; i < branches.Length; i++)
+                {
+                    w.Line(i == branches.Length - 1 ? "default:" : $"case {i}:");
+                    w.Line(branches[i].Kind == "null" ? "    return null;"
+                        : IsEnum(branches[i], named) ? $"    return {Resolving}.AvroResolving.ReadEnum(ref reader, p);"
+                        : $"    return {ResolvedExpression(branches[i], Cs, named, "p", specific)};");
+                }
+
+                w.Close();
+                w.Close();
+            }
+        }
+
         int helper = 0;
         foreach (var (node, name) in Collections(schema, named))
         {
@@ -386,6 +422,8 @@ internal static class AvroEmitter
             case "array":
             case "map":
                 return $"{ResolvedCollectionName(node)}(ref reader, {plan})";
+            case "union" when specific && !SpecificRecordParser.IsOptional(node):
+                return $"{UnionName(node, true)}(ref reader, {plan})";
             case "union":
                 var other = node.Items.Items.First(b => b.Kind != "null");
                 return $"({r}.IsNull(ref reader, ref {plan}) ? default({cs(other)}?) : {ResolvedExpression(other, cs, named, plan, specific)})";
@@ -466,6 +504,32 @@ internal static class AvroEmitter
         }
     }
 
+    private static AvroNode Resolve(AvroNode node, Dictionary<string, AvroNode> named) => node.Kind == "ref" ? named[node.Name!] : node;
+
+    private static bool IsEnum(AvroNode node, Dictionary<string, AvroNode> named) => Resolve(node, named).Kind == "enum";
+
+    private static string UnionName(AvroNode node, bool resolved) => (resolved ? "ReadResolvedUnion_" : "ReadUnion_") + StableId(node);
+
+    /// <summary>Every union other than [null, T] in the schema (an Apache.Avro specific record's object property).</summary>
+    private static List<AvroNode> WideUnions(Dictionary<string, AvroNode> named)
+    {
+        var seen = new HashSet<AvroNode>();
+        var result = new List<AvroNode>();
+        void Visit(AvroNode node)
+        {
+            if (node.Kind == "union" && !SpecificRecordParser.IsOptional(node) && seen.Add(node))
+                result.Add(node);
+            foreach (var f in node.Fields)
+                Visit(f.Type);
+            foreach (var i in node.Items)
+                Visit(i);
+        }
+
+        foreach (var n in named.Values.OrderBy(n => n.Name, StringComparer.Ordinal))
+            Visit(n);
+        return result;
+    }
+
     private static string FixedName(AvroNode node, bool resolved) => (resolved ? "ReadResolvedFixed_" : "ReadFixed_") + Names.Sanitize(node.Name ?? "Fixed");
 
     /// <summary>For an Apache.Avro specific record: the expression reading a logical type or a fixed as Apache.Avro's
@@ -517,6 +581,8 @@ internal static class AvroEmitter
             case "array":
             case "map":
                 return $"{CollectionName(node)}(ref reader)";
+            case "union" when specific && !SpecificRecordParser.IsOptional(node):
+                return $"{UnionName(node, false)}(ref reader)";
             case "union":
                 var branches = node.Items.Items;
                 int nullIndex = branches[0].Kind == "null" ? 0 : 1;

@@ -95,6 +95,9 @@ internal static class SpecificRecordParser
         return (new SpecificRecordModel(json, renamed, types.OrderBy(t => t.AvroName, StringComparer.Ordinal).ToEquatableArray()), null);
     }
 
+    /// <summary>A union of null and one other type (a nullable property); any other union is an <c>object</c> property.</summary>
+    public static bool IsOptional(AvroNode union) => union.Items.Count == 2 && union.Items.Count(b => b.Kind == "null") == 1;
+
     private static bool DerivesFrom(INamedTypeSymbol symbol, string metadataName)
     {
         for (var t = symbol.BaseType; t is not null; t = t.BaseType)
@@ -150,7 +153,7 @@ internal static class SpecificRecordParser
             case "ref": return CSharpType(named[node.Name!], named, names);
             case "array": return $"global::System.Collections.Generic.List<{CSharpType(node.Items[0], named, names)}>";
             case "map": return $"global::System.Collections.Generic.Dictionary<string, {CSharpType(node.Items[0], named, names)}>";
-            case "union": return CSharpType(node.Items.First(b => b.Kind != "null"), named, names) + "?";
+            case "union": return IsOptional(node) ? CSharpType(node.Items.First(b => b.Kind != "null"), named, names) + "?" : "object";
             default: throw new InvalidOperationException($"Avro type {node.Kind} has no specific-record mapping.");
         }
     }
@@ -211,8 +214,25 @@ internal static class SpecificRecordParser
             case "union":
             {
                 var branches = node.Items.Items;
-                if (branches.Length != 2 || branches.Count(b => b.Kind == "null") != 1)
-                    return "only unions of null and one other type are supported";
+                if (!IsOptional(node))
+                {
+                    // avrogen makes the property object; SpecificDatumReader puts the branch's value in it.
+                    if (branches.Length < 2)
+                        return "a union of one branch is not supported";
+                    if (property.SpecialType != SpecialType.System_Object)
+                        return Expected("object (a union other than [null, T])");
+                    foreach (var branch in branches)
+                    {
+                        var b = branch.Kind == "ref" ? named[branch.Name!] : branch;
+                        if (b.Kind is "array" or "map")
+                            return $"a union other than [null, T] with an {b.Kind} branch is not supported";
+                        if (LogicalClrType(b, out string? unsupportedBranch) is null && unsupportedBranch is not null)
+                            return unsupportedBranch;
+                    }
+
+                    return null;
+                }
+
                 var other = branches.First(b => b.Kind != "null");
                 var resolved = other.Kind == "ref" ? named[other.Name!] : other;
                 bool valueType = resolved.Kind is "boolean" or "int" or "long" or "float" or "double" or "enum" || LogicalClrType(resolved, out _) is not null;

@@ -109,6 +109,9 @@ public static class StaticHandlers
     [KafkaTopic("avro-logical")]
     public static void Logical(AvroLogicalEvent logical) => Recorder.Add("Logical", logical);
 
+    [KafkaTopic("avro-unions")]
+    public static void Unions(AvroUnionEvent value) => Recorder.Add("Unions", value);
+
     [KafkaTopic("avro-fixed-decimal")]
     public static void FixedDecimal(AvroFixedDecimalEvent value) => Recorder.Add("FixedDecimal", value);
 

@@ -129,3 +129,72 @@ public sealed class AvroFixedDecimalEvent : Avro.Specific.ISpecificRecord
         }
     }
 }
+
+public sealed class AvroUnionInner : Avro.Specific.ISpecificRecord
+{
+    public static Avro.Schema _SCHEMA = Avro.Schema.Parse(
+        "{\"type\":\"record\",\"name\":\"AvroUnionInner\",\"namespace\":\"TypedKafka.RuntimeTests\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"n\",\"type\":[\"null\",\"long\"]}]}");
+
+    public Avro.Schema Schema => _SCHEMA;
+
+    public string name { get; set; }
+
+    public long? n { get; set; }
+
+    public object Get(int fieldPos) => fieldPos switch
+    {
+        0 => name,
+        1 => n,
+        _ => throw new Avro.AvroRuntimeException("Bad index " + fieldPos),
+    };
+
+    public void Put(int fieldPos, object fieldValue)
+    {
+        switch (fieldPos)
+        {
+            case 0: name = (string)fieldValue; break;
+            case 1: n = (long?)fieldValue; break;
+            default: throw new Avro.AvroRuntimeException("Bad index " + fieldPos);
+        }
+    }
+}
+
+/// <summary>Unions other than [null, T]: avrogen makes them object properties.</summary>
+public sealed class AvroUnionEvent : Avro.Specific.ISpecificRecord
+{
+    public const string SchemaJson =
+        "{\"type\":\"record\",\"name\":\"AvroUnionEvent\",\"namespace\":\"TypedKafka.RuntimeTests\",\"fields\":["
+        + "{\"name\":\"choice\",\"type\":[\"null\",\"string\",\"int\",{\"type\":\"record\",\"name\":\"AvroUnionInner\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"n\",\"type\":[\"null\",\"long\"]}]}]},"
+        + "{\"name\":\"pick\",\"type\":[\"boolean\",\"double\",\"bytes\",{\"type\":\"enum\",\"name\":\"ParcelState\",\"symbols\":[\"Created\",\"Shipped\",\"Delivered\"]},"
+        + "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"},\"null\"]},"
+        + "{\"name\":\"again\",\"type\":[\"AvroUnionInner\",\"string\"]}]}";
+
+    public static Avro.Schema _SCHEMA = Avro.Schema.Parse(SchemaJson);
+
+    public Avro.Schema Schema => _SCHEMA;
+
+    public object choice { get; set; }
+
+    public object pick { get; set; }
+
+    public object again { get; set; }
+
+    public object Get(int fieldPos) => fieldPos switch
+    {
+        0 => choice,
+        1 => pick,
+        2 => again,
+        _ => throw new Avro.AvroRuntimeException("Bad index " + fieldPos),
+    };
+
+    public void Put(int fieldPos, object fieldValue)
+    {
+        switch (fieldPos)
+        {
+            case 0: choice = fieldValue; break;
+            case 1: pick = fieldValue; break;
+            case 2: again = fieldValue; break;
+            default: throw new Avro.AvroRuntimeException("Bad index " + fieldPos);
+        }
+    }
+}
