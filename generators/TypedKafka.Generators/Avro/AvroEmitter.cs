@@ -398,7 +398,7 @@ internal static class AvroEmitter
         if (node.Kind == "ref")
             node = named[node.Name!];
         string r = Resolving + ".AvroResolving";
-        if (specific && SpecificExpression(node, cs, $"{r}.ReadInt(ref reader, {plan})", $"{r}.ReadLong(ref reader, {plan})", $"{r}.ReadString(ref reader, {plan})",
+        if (specific && SpecificExpression(node, $"{r}.ReadInt(ref reader, {plan})", $"{r}.ReadLong(ref reader, {plan})", $"{r}.ReadString(ref reader, {plan})",
                 $"{r}.ReadBytesSpan(ref reader, {plan})", $"{r}.ReadFixedSpan(ref reader, {plan})", $"{FixedName(node, true)}(ref reader, {plan})") is { } logical)
             return logical;
         switch (node.Kind)
@@ -535,7 +535,7 @@ internal static class AvroEmitter
     /// <summary>For an Apache.Avro specific record: the expression reading a logical type or a fixed as Apache.Avro's
     /// SpecificDatumReader gives it (AvroDecimal, UTC DateTime, TimeSpan, Guid, the SpecificFixed class), or null when
     /// the node reads as in an .avsc-bound class. The arguments read the underlying value.</summary>
-    private static string? SpecificExpression(AvroNode node, Func<AvroNode, string> cs, string readInt, string readLong, string readString, string readBytesSpan, string readFixedSpan, string readFixed)
+    private static string? SpecificExpression(AvroNode node, string readInt, string readLong, string readString, string readBytesSpan, string readFixedSpan, string readFixed)
     {
         const string b = "global::TypedKafka.AvroBinaryReader";
         switch (node.LogicalType, node.Kind)
@@ -557,7 +557,7 @@ internal static class AvroEmitter
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
-        if (specific && SpecificExpression(node, cs, "reader.ReadInt()", "reader.ReadLong()", "reader.ReadString()", "reader.ReadBytesSpan()",
+        if (specific && SpecificExpression(node, "reader.ReadInt()", "reader.ReadLong()", "reader.ReadString()", "reader.ReadBytesSpan()",
                 $"reader.ReadFixedSpan({node.Size})", $"{FixedName(node, false)}(ref reader)") is { } logical)
             return logical;
         switch (node.Kind)

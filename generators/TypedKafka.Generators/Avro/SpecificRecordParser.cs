@@ -19,9 +19,11 @@ internal sealed record SpecificRecordModel(string SchemaJson, AvroNode Schema, E
 
 /// <summary>
 /// Reads an avrogen-style <c>ISpecificRecord</c>: <c>public static Schema _SCHEMA = Schema.Parse("...")</c> with a constant
-/// string, one settable property per field named as the field, nested records as <c>ISpecificRecord</c> classes and enums
-/// as C# enums named by the Avro full name. Checks every property's type against the schema so the emitted decoder
-/// (which assigns the properties directly, no <c>Put</c>, no boxing) compiles.
+/// string, one settable property per field named as the field, nested records as <c>ISpecificRecord</c> classes, enums
+/// as C# enums and fixed as <c>SpecificFixed</c> classes named by the Avro full name, logical types as Apache.Avro 1.12
+/// maps them (<c>AvroDecimal</c>, <c>DateTime</c>, <c>TimeSpan</c>, <c>Guid</c>) and unions other than [null, T] as
+/// <c>object</c>. Checks every property's type against the schema so the emitted decoder (which assigns the properties
+/// directly, no <c>Put</c>) compiles.
 /// </summary>
 internal static class SpecificRecordParser
 {
