@@ -101,6 +101,9 @@ public sealed partial class KafkaHandlerGenerator
                     {
                         var (specific, unsupported) = Avro.SpecificRecordParser.Parse(specificType, context.SemanticModel.Compilation, cancellationToken);
                         message = message with { Specific = specific, SpecificUnsupported = unsupported };
+                        if (unsupported is not null)
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpecificRecordUsesReflection,
+                                method.Parameters[0].Locations.FirstOrDefault() ?? method.Locations.FirstOrDefault(), messageType.DisplayName(), unsupported));
                     }
                     var key = shape.KeyParameter is { } k ? new KeyModel(k.Type.FullNameNullable(), shape.KeyDeserializer!) : null;
                     var factory = shape.Constructor is { } ctor

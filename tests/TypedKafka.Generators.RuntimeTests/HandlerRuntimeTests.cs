@@ -14,7 +14,7 @@ public class HandlerRuntimeTests
     public void Module_initializer_registered_the_catalog_with_every_handler_in_deterministic_order()
     {
         var handlers = Catalog.Handlers;
-        Assert.Equal(22, handlers.Count); // 16 + defaults-orders, defaults-accounts, customers, avro-parcels, proto-box, avro-legacy (issue 14)
+        Assert.Equal(25, handlers.Count); // 16 + defaults-orders, defaults-accounts, customers, avro-parcels, proto-box, avro-legacy, avro-logical, avro-fixed-decimal, avro-unions (issue 14)
         var keys = handlers.Select(h => (h.GroupId ?? "") + "/" + h.Topic).ToList();
         Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), keys);
         Assert.Equal(KafkaMessageFormat.Protobuf, Handler("proto").Format);

@@ -102,7 +102,7 @@ public class SpecificRecordTests
         Assert.Equal(99, deserializer.Deserialize(stream.ToArray(), false, default).seq);
     }
 
-    private sealed class SingleSchemaRegistry(int id, string schema) : ISchemaRegistryClient
+    internal sealed class SingleSchemaRegistry(int id, string schema) : ISchemaRegistryClient
     {
         public RegisteredSchema GetSchema(int schemaId) => schemaId == id
             ? new RegisteredSchema(id, "AVRO", schema, [])

@@ -97,11 +97,11 @@ internal static class AvroEmitter
         AvroParser.Collect(specific.Schema, named);
         var names = specific.Types.ToDictionary(t => t.AvroName, t => t.CSharpType);
         string Cs(AvroNode n) => SpecificRecordParser.CSharpType(n, named, names);
-        EmitDecoder(w, className, typeName, display, "the ISpecificRecord's _SCHEMA", specific.Schema, specific.SchemaJson, named, Cs);
+        EmitDecoder(w, className, typeName, display, "the ISpecificRecord's _SCHEMA", specific.Schema, specific.SchemaJson, named, Cs, specific: true);
     }
 
     private static void EmitDecoder(CodeWriter w, string className, string typeName, string display, string schemaOrigin, AvroNode schema, string schemaJson,
-        Dictionary<string, AvroNode> named, Func<AvroNode, string> Cs)
+        Dictionary<string, AvroNode> named, Func<AvroNode, string> Cs, bool specific = false)
     {
         var type = (TypeName: typeName, Display: display);
         string id = className;
@@ -204,7 +204,7 @@ internal static class AvroEmitter
             w.Open($"private static {csType} {ReadRecordName(node)}(ref {Reader} reader)");
             w.Line($"var result = new {csType}();");
             foreach (var field in node.Fields)
-                w.Line($"result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0)};");
+                w.Line($"result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0, specific)};");
             w.Line("return result;");
             w.Close();
 
@@ -222,7 +222,7 @@ internal static class AvroEmitter
             {
                 var field = node.Fields[f];
                 w.Line($"case {f}: // {field.Name}");
-                w.Line($"    result.{field.PropertyName} = {ResolvedExpression(field.Type, Cs, named, "p")};");
+                w.Line($"    result.{field.PropertyName} = {ResolvedExpression(field.Type, Cs, named, "p", specific)};");
                 w.Line("    break;");
             }
 
@@ -245,12 +245,68 @@ internal static class AvroEmitter
             {
                 var field = node.Fields[f];
                 w.Line($"case {f}:");
-                w.Line($"    result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0)};");
+                w.Line($"    result.{field.PropertyName} = {ReadExpression(field.Type, Cs, named, 0, specific)};");
                 w.Line("    break;");
             }
 
             w.Close();
             w.Close();
+        }
+
+        if (specific)
+        {
+            foreach (var node in named.Values.Where(n => n.Kind == "fixed" && n.LogicalType != "decimal").OrderBy(n => n.Name, StringComparer.Ordinal))
+            {
+                string csType = Cs(node);
+                w.Line();
+                w.Open($"private static {csType} {FixedName(node, false)}(ref {Reader} reader)");
+                w.Line($"var result = new {csType}();");
+                w.Line($"reader.ReadFixedSpan({node.Size}).CopyTo(result.Value);");
+                w.Line("return result;");
+                w.Close();
+                w.Line();
+                w.Open($"private static {csType} {FixedName(node, true)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+                w.Line($"var result = new {csType}();");
+                w.Line($"{Resolving}.AvroResolving.ReadFixedSpan(ref reader, plan).CopyTo(result.Value);");
+                w.Line("return result;");
+                w.Close();
+            }
+        }
+
+        if (specific)
+        {
+            // A union other than [null, T]: the branch's value, boxed, as Apache.Avro's SpecificDatumReader puts it in the object property.
+            foreach (var node in WideUnions(named))
+            {
+                var branches = node.Items.Items;
+                w.Line();
+                w.Open($"private static object? {UnionName(node, false)}(ref {Reader} reader)");
+                w.Open($"switch (reader.ReadUnionIndex({branches.Length}))");
+                for (int i = 0; i < branches.Length; i++)
+                {
+                    w.Line(i == branches.Length - 1 ? "default:" : $"case {i}:");
+                    w.Line(branches[i].Kind == "null" ? "    return null;"
+                        : IsEnum(branches[i], named) ? $"    return reader.ReadEnum({Resolve(branches[i], named).Symbols.Count}); // Apache.Avro's specific reader gives the symbol index here, not the C# enum"
+                        : $"    return {ReadExpression(branches[i], Cs, named, 1, specific)};");
+                }
+
+                w.Close();
+                w.Close();
+                w.Line();
+                w.Open($"private static object? {UnionName(node, true)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
+                w.Line("var p = plan;");
+                w.Open($"switch ({Resolving}.AvroResolving.ReaderBranch(ref reader, ref p))");
+                for (int i = 0; i < branches.Length; i++)
+                {
+                    w.Line(i == branches.Length - 1 ? "default:" : $"case {i}:");
+                    w.Line(branches[i].Kind == "null" ? "    return null;"
+                        : IsEnum(branches[i], named) ? $"    return {Resolving}.AvroResolving.ReadEnum(ref reader, p);"
+                        : $"    return {ResolvedExpression(branches[i], Cs, named, "p", specific)};");
+                }
+
+                w.Close();
+                w.Close();
+            }
         }
 
         int helper = 0;
@@ -265,7 +321,7 @@ internal static class AvroEmitter
                 w.Line("for (int count = reader.ReadBlockCount(); count != 0; count = reader.ReadBlockCount())");
                 w.Line("{");
                 w.Line("    for (int i = 0; i < count; i++)");
-                w.Line($"        items.Add({ReadExpression(node.Items[0], Cs, named, 0)});");
+                w.Line($"        items.Add({ReadExpression(node.Items[0], Cs, named, 0, specific)});");
                 w.Line("}");
             }
             else
@@ -277,7 +333,7 @@ internal static class AvroEmitter
                 w.Line("    for (int i = 0; i < count; i++)");
                 w.Line("    {");
                 w.Line("        string key = reader.ReadString();");
-                w.Line($"        items[key] = {ReadExpression(node.Items[0], Cs, named, 0)};");
+                w.Line($"        items[key] = {ReadExpression(node.Items[0], Cs, named, 0, specific)};");
                 w.Line("    }");
                 w.Line("}");
             }
@@ -286,7 +342,7 @@ internal static class AvroEmitter
             w.Close();
 
             w.Line();
-            string itemExpression = ResolvedExpression(node.Items[0], Cs, named, "p");
+            string itemExpression = ResolvedExpression(node.Items[0], Cs, named, "p", specific);
             if (node.Kind == "array")
             {
                 w.Open($"private static global::System.Collections.Generic.List<{element}> {ResolvedCollectionName(node)}(ref {Reader} reader, {Resolving}.AvroReadPlan plan)");
@@ -337,11 +393,14 @@ internal static class AvroEmitter
 
     /// <summary>An expression reading the reader type <paramref name="node"/> from the writer's data, following the plan in
     /// the local variable <paramref name="plan"/> (which a reader union of null and T reassigns to T's plan).</summary>
-    private static string ResolvedExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, string plan)
+    private static string ResolvedExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, string plan, bool specific)
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
         string r = Resolving + ".AvroResolving";
+        if (specific && SpecificExpression(node, $"{r}.ReadInt(ref reader, {plan})", $"{r}.ReadLong(ref reader, {plan})", $"{r}.ReadString(ref reader, {plan})",
+                $"{r}.ReadBytesSpan(ref reader, {plan})", $"{r}.ReadFixedSpan(ref reader, {plan})", $"{FixedName(node, true)}(ref reader, {plan})") is { } logical)
+            return logical;
         switch (node.Kind)
         {
             case "boolean": return $"{r}.ReadBoolean(ref reader, {plan})";
@@ -363,9 +422,11 @@ internal static class AvroEmitter
             case "array":
             case "map":
                 return $"{ResolvedCollectionName(node)}(ref reader, {plan})";
+            case "union" when specific && !SpecificRecordParser.IsOptional(node):
+                return $"{UnionName(node, true)}(ref reader, {plan})";
             case "union":
                 var other = node.Items.Items.First(b => b.Kind != "null");
-                return $"({r}.IsNull(ref reader, ref {plan}) ? default({cs(other)}?) : {ResolvedExpression(other, cs, named, plan)})";
+                return $"({r}.IsNull(ref reader, ref {plan}) ? default({cs(other)}?) : {ResolvedExpression(other, cs, named, plan, specific)})";
             default:
                 throw new InvalidOperationException($"Avro type {node.Kind} cannot be read.");
         }
@@ -443,10 +504,62 @@ internal static class AvroEmitter
         }
     }
 
-    private static string ReadExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, int depth)
+    private static AvroNode Resolve(AvroNode node, Dictionary<string, AvroNode> named) => node.Kind == "ref" ? named[node.Name!] : node;
+
+    private static bool IsEnum(AvroNode node, Dictionary<string, AvroNode> named) => Resolve(node, named).Kind == "enum";
+
+    private static string UnionName(AvroNode node, bool resolved) => (resolved ? "ReadResolvedUnion_" : "ReadUnion_") + StableId(node);
+
+    /// <summary>Every union other than [null, T] in the schema (an Apache.Avro specific record's object property).</summary>
+    private static List<AvroNode> WideUnions(Dictionary<string, AvroNode> named)
+    {
+        var seen = new HashSet<AvroNode>();
+        var result = new List<AvroNode>();
+        void Visit(AvroNode node)
+        {
+            if (node.Kind == "union" && !SpecificRecordParser.IsOptional(node) && seen.Add(node))
+                result.Add(node);
+            foreach (var f in node.Fields)
+                Visit(f.Type);
+            foreach (var i in node.Items)
+                Visit(i);
+        }
+
+        foreach (var n in named.Values.OrderBy(n => n.Name, StringComparer.Ordinal))
+            Visit(n);
+        return result;
+    }
+
+    private static string FixedName(AvroNode node, bool resolved) => (resolved ? "ReadResolvedFixed_" : "ReadFixed_") + Names.Sanitize(node.Name ?? "Fixed");
+
+    /// <summary>For an Apache.Avro specific record: the expression reading a logical type or a fixed as Apache.Avro's
+    /// SpecificDatumReader gives it (AvroDecimal, UTC DateTime, TimeSpan, Guid, the SpecificFixed class), or null when
+    /// the node reads as in an .avsc-bound class. The arguments read the underlying value.</summary>
+    private static string? SpecificExpression(AvroNode node, string readInt, string readLong, string readString, string readBytesSpan, string readFixedSpan, string readFixed)
+    {
+        const string b = "global::TypedKafka.AvroBinaryReader";
+        switch (node.LogicalType, node.Kind)
+        {
+            case ("decimal", "bytes"): return $"new global::Avro.AvroDecimal(new global::System.Numerics.BigInteger({readBytesSpan}, false, true), {node.Scale})";
+            case ("decimal", "fixed"): return $"new global::Avro.AvroDecimal(new global::System.Numerics.BigInteger({readFixedSpan}, false, true), {node.Scale})";
+            case ("date", "int"): return $"{b}.ToUtcDateTimeFromDays({readInt})";
+            case ("time-millis", "int"): return $"{b}.ToTimeSpanFromMillis({readInt})";
+            case ("time-micros", "long"): return $"{b}.ToTimeSpanFromMicros({readLong})";
+            case ("timestamp-millis", "long"): return $"{b}.ToUtcDateTimeFromMillis({readLong})";
+            case ("timestamp-micros", "long"): return $"{b}.ToUtcDateTimeFromMicros({readLong})";
+            case ("uuid", "string"): return $"global::System.Guid.Parse({readString})";
+            case (_, "fixed"): return readFixed;
+            default: return null;
+        }
+    }
+
+    private static string ReadExpression(AvroNode node, Func<AvroNode, string> cs, Dictionary<string, AvroNode> named, int depth, bool specific)
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
+        if (specific && SpecificExpression(node, "reader.ReadInt()", "reader.ReadLong()", "reader.ReadString()", "reader.ReadBytesSpan()",
+                $"reader.ReadFixedSpan({node.Size})", $"{FixedName(node, false)}(ref reader)") is { } logical)
+            return logical;
         switch (node.Kind)
         {
             case "boolean": return "reader.ReadBoolean()";
@@ -468,12 +581,14 @@ internal static class AvroEmitter
             case "array":
             case "map":
                 return $"{CollectionName(node)}(ref reader)";
+            case "union" when specific && !SpecificRecordParser.IsOptional(node):
+                return $"{UnionName(node, false)}(ref reader)";
             case "union":
                 var branches = node.Items.Items;
                 int nullIndex = branches[0].Kind == "null" ? 0 : 1;
                 var other = branches[1 - nullIndex];
                 string otherType = cs(other);
-                return $"(reader.ReadUnionIndex(2) == {nullIndex} ? default({otherType}?) : {ReadExpression(other, cs, named, depth + 1)})";
+                return $"(reader.ReadUnionIndex(2) == {nullIndex} ? default({otherType}?) : {ReadExpression(other, cs, named, depth + 1, specific)})";
             default:
                 throw new InvalidOperationException($"Avro type {node.Kind} cannot be read.");
         }

@@ -19,9 +19,11 @@ internal sealed record SpecificRecordModel(string SchemaJson, AvroNode Schema, E
 
 /// <summary>
 /// Reads an avrogen-style <c>ISpecificRecord</c>: <c>public static Schema _SCHEMA = Schema.Parse("...")</c> with a constant
-/// string, one settable property per field named as the field, nested records as <c>ISpecificRecord</c> classes and enums
-/// as C# enums named by the Avro full name. Checks every property's type against the schema so the emitted decoder
-/// (which assigns the properties directly, no <c>Put</c>, no boxing) compiles.
+/// string, one settable property per field named as the field, nested records as <c>ISpecificRecord</c> classes, enums
+/// as C# enums and fixed as <c>SpecificFixed</c> classes named by the Avro full name, logical types as Apache.Avro 1.12
+/// maps them (<c>AvroDecimal</c>, <c>DateTime</c>, <c>TimeSpan</c>, <c>Guid</c>) and unions other than [null, T] as
+/// <c>object</c>. Checks every property's type against the schema so the emitted decoder (which assigns the properties
+/// directly, no <c>Put</c>) compiles.
 /// </summary>
 internal static class SpecificRecordParser
 {
@@ -48,8 +50,8 @@ internal static class SpecificRecordParser
         var symbols = new Dictionary<string, INamedTypeSymbol>();
         foreach (var node in named.Values)
         {
-            if (node.Kind == "fixed")
-                return (null, $"fixed {node.Name} is not supported (avrogen's SpecificFixed)");
+            if (node.Kind == "fixed" && node.LogicalType == "decimal")
+                continue; // read as AvroDecimal: no C# type of its own
             INamedTypeSymbol? symbol = node == schema ? type : compilation.GetTypeByMetadataName(node.FullName!);
             if (symbol is null)
                 return (null, $"no C# type {node.FullName} for Avro {node.Kind} {node.Name}");
@@ -57,6 +59,13 @@ internal static class SpecificRecordParser
             {
                 if (!symbol.AllInterfaces.Any(i => i.MetadataName() == "Avro.Specific.ISpecificRecord"))
                     return (null, $"{symbol.ToDisplayString()} is not an ISpecificRecord");
+                if (!symbol.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
+                    return (null, $"{symbol.ToDisplayString()} has no parameterless constructor");
+            }
+            else if (node.Kind == "fixed")
+            {
+                if (!DerivesFrom(symbol, "Avro.Specific.SpecificFixed"))
+                    return (null, $"{symbol.ToDisplayString()} is not a SpecificFixed for Avro fixed {node.Name}");
                 if (!symbol.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
                     return (null, $"{symbol.ToDisplayString()} has no parameterless constructor");
             }
@@ -88,9 +97,48 @@ internal static class SpecificRecordParser
         return (new SpecificRecordModel(json, renamed, types.OrderBy(t => t.AvroName, StringComparer.Ordinal).ToEquatableArray()), null);
     }
 
+    /// <summary>A union of null and one other type (a nullable property); any other union is an <c>object</c> property.</summary>
+    public static bool IsOptional(AvroNode union) => union.Items.Count == 2 && union.Items.Count(b => b.Kind == "null") == 1;
+
+    private static bool DerivesFrom(INamedTypeSymbol symbol, string metadataName)
+    {
+        for (var t = symbol.BaseType; t is not null; t = t.BaseType)
+        {
+            if (t.MetadataName() == metadataName)
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The C# type Apache.Avro's specific reader gives a logical type (metadata name), or null when the node has
+    /// none; <paramref name="unsupported"/> is set for a logical type the generator does not read.</summary>
+    public static string? LogicalClrType(AvroNode node, out string? unsupported)
+    {
+        unsupported = null;
+        switch (node.LogicalType, node.Kind)
+        {
+            case (null, _): return null;
+            case ("decimal", "bytes" or "fixed"): return "Avro.AvroDecimal";
+            case ("date", "int"):
+            case ("timestamp-millis", "long"):
+            case ("timestamp-micros", "long"):
+                return "System.DateTime";
+            case ("time-millis", "int"):
+            case ("time-micros", "long"):
+                return "System.TimeSpan";
+            case ("uuid", "string"): return "System.Guid";
+            default:
+                unsupported = $"logical type {node.LogicalType} on {node.Kind} is not supported";
+                return null;
+        }
+    }
+
     /// <summary>The C# type the emitted decoder produces for a node (records and enums by avrogen's names).</summary>
     public static string CSharpType(AvroNode node, Dictionary<string, AvroNode> named, Dictionary<string, string> names)
     {
+        if (node.Kind != "ref" && LogicalClrType(node, out _) is { } logical)
+            return "global::" + logical;
         switch (node.Kind)
         {
             case "boolean": return "bool";
@@ -102,11 +150,12 @@ internal static class SpecificRecordParser
             case "string": return "string";
             case "record":
             case "enum":
+            case "fixed":
                 return names[node.Name!];
             case "ref": return CSharpType(named[node.Name!], named, names);
             case "array": return $"global::System.Collections.Generic.List<{CSharpType(node.Items[0], named, names)}>";
             case "map": return $"global::System.Collections.Generic.Dictionary<string, {CSharpType(node.Items[0], named, names)}>";
-            case "union": return CSharpType(node.Items.First(b => b.Kind != "null"), named, names) + "?";
+            case "union": return IsOptional(node) ? CSharpType(node.Items.First(b => b.Kind != "null"), named, names) + "?" : "object";
             default: throw new InvalidOperationException($"Avro type {node.Kind} has no specific-record mapping.");
         }
     }
@@ -128,9 +177,11 @@ internal static class SpecificRecordParser
     {
         if (node.Kind == "ref")
             node = named[node.Name!];
-        if (node.LogicalType is not null)
-            return $"logical type {node.LogicalType} is not supported";
         string Expected(string what) => $"is {property.ToDisplayString()}, expected {what}";
+        if (LogicalClrType(node, out string? unsupportedLogical) is { } logical)
+            return property is INamedTypeSymbol p && p.MetadataName() == logical ? null : Expected(logical);
+        if (unsupportedLogical is not null)
+            return unsupportedLogical;
         switch (node.Kind)
         {
             case "boolean": return property.SpecialType == SpecialType.System_Boolean ? null : Expected("bool");
@@ -142,6 +193,7 @@ internal static class SpecificRecordParser
             case "bytes": return property is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte } ? null : Expected("byte[]");
             case "record":
             case "enum":
+            case "fixed":
                 return SymbolEqualityComparer.Default.Equals(property.WithNullableAnnotation(NullableAnnotation.NotAnnotated), symbols[node.Name!]) ? null : Expected(symbols[node.Name!].ToDisplayString());
             case "array":
             {
@@ -164,11 +216,28 @@ internal static class SpecificRecordParser
             case "union":
             {
                 var branches = node.Items.Items;
-                if (branches.Length != 2 || branches.Count(b => b.Kind == "null") != 1)
-                    return "only unions of null and one other type are supported";
+                if (!IsOptional(node))
+                {
+                    // avrogen makes the property object; SpecificDatumReader puts the branch's value in it.
+                    if (branches.Length < 2)
+                        return "a union of one branch is not supported";
+                    if (property.SpecialType != SpecialType.System_Object)
+                        return Expected("object (a union other than [null, T])");
+                    foreach (var branch in branches)
+                    {
+                        var b = branch.Kind == "ref" ? named[branch.Name!] : branch;
+                        if (b.Kind is "array" or "map")
+                            return $"a union other than [null, T] with an {b.Kind} branch is not supported";
+                        if (LogicalClrType(b, out string? unsupportedBranch) is null && unsupportedBranch is not null)
+                            return unsupportedBranch;
+                    }
+
+                    return null;
+                }
+
                 var other = branches.First(b => b.Kind != "null");
                 var resolved = other.Kind == "ref" ? named[other.Name!] : other;
-                bool valueType = resolved.Kind is "boolean" or "int" or "long" or "float" or "double" or "enum";
+                bool valueType = resolved.Kind is "boolean" or "int" or "long" or "float" or "double" or "enum" || LogicalClrType(resolved, out _) is not null;
                 if (valueType)
                 {
                     return property is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable

@@ -65,10 +65,15 @@ internal static class DiagnosticDescriptors
         "The Avro schema of '{0}' ({1}) cannot read data written with its earlier version '{2}': {3}",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor SpecificRecordUsesReflection = Create(
+        "TK0012", "ISpecificRecord decoded with reflection",
+        "'{0}' is decoded by Apache.Avro's SpecificDatumReader (reflection, a copy of the bytes, not trimming- or AOT-safe) because {1}",
+        DiagnosticSeverity.Warning);
+
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidTopicName, UnsupportedHandlerSignature, UnsupportedMessageType, ConflictingMessageTypes, AsyncVoidHandler,
         BlockingCallInHandler, AvroSchemaMismatch, AvroSchemaInvalid, HandlerNotConstructible, GeneratorFailure,
-        AvroSchemaCannotReadEarlierVersion);
+        AvroSchemaCannotReadEarlierVersion, SpecificRecordUsesReflection);
 
     public static DiagnosticDescriptor ById(string id) => All.First(d => d.Id == id);
 

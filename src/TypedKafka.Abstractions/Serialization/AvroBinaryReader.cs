@@ -145,6 +145,45 @@ public ref struct AvroBinaryReader
 
     public static DateTimeOffset ToTimestampMicros(long micros) => DateTimeOffset.UnixEpoch.AddTicks(checked(micros * 10));
 
+    private const long TicksPerMicrosecond = 10;
+    private const long TicksPerMillisecond = 10_000;
+    private const long TicksPerDay = 864_000_000_000;
+    private static readonly long EpochTicks = DateTime.UnixEpoch.Ticks;
+
+    /// <summary>An Avro <c>date</c> as Apache.Avro's specific records hold it: a UTC <see cref="DateTime"/> at midnight.</summary>
+    public static DateTime ToUtcDateTimeFromDays(int daysSinceEpoch) =>
+        daysSinceEpoch is > 3_000_000 or < -3_000_000
+            ? throw new InvalidDataException($"Avro date {daysSinceEpoch} is out of the range of DateTime.")
+            : UtcFromTicks(daysSinceEpoch * TicksPerDay, "date");
+
+    /// <summary>An Avro <c>timestamp-millis</c> as a UTC <see cref="DateTime"/> (Apache.Avro's specific records).</summary>
+    public static DateTime ToUtcDateTimeFromMillis(long millis) =>
+        millis > long.MaxValue / TicksPerMillisecond || millis < long.MinValue / TicksPerMillisecond
+            ? throw new InvalidDataException($"Avro timestamp-millis {millis} is out of the range of DateTime.")
+            : UtcFromTicks(millis * TicksPerMillisecond, "timestamp-millis");
+
+    /// <summary>An Avro <c>timestamp-micros</c> as a UTC <see cref="DateTime"/> (Apache.Avro's specific records).</summary>
+    public static DateTime ToUtcDateTimeFromMicros(long micros) =>
+        micros > long.MaxValue / TicksPerMicrosecond || micros < long.MinValue / TicksPerMicrosecond
+            ? throw new InvalidDataException($"Avro timestamp-micros {micros} is out of the range of DateTime.")
+            : UtcFromTicks(micros * TicksPerMicrosecond, "timestamp-micros");
+
+    /// <summary>An Avro <c>time-millis</c> as a <see cref="TimeSpan"/> since midnight (Apache.Avro's specific records).</summary>
+    public static TimeSpan ToTimeSpanFromMillis(int millis) => new(millis * TicksPerMillisecond);
+
+    /// <summary>An Avro <c>time-micros</c> as a <see cref="TimeSpan"/> since midnight (Apache.Avro's specific records).</summary>
+    public static TimeSpan ToTimeSpanFromMicros(long micros) =>
+        micros > long.MaxValue / TicksPerMicrosecond || micros < long.MinValue / TicksPerMicrosecond
+            ? throw new InvalidDataException($"Avro time-micros {micros} is out of the range of TimeSpan.")
+            : new TimeSpan(micros * TicksPerMicrosecond);
+
+    private static DateTime UtcFromTicks(long ticksSinceEpoch, string logicalType)
+    {
+        if (ticksSinceEpoch > DateTime.MaxValue.Ticks - EpochTicks || ticksSinceEpoch < -EpochTicks)
+            throw new InvalidDataException($"Avro {logicalType} is out of the range of DateTime.");
+        return new DateTime(EpochTicks + ticksSinceEpoch, DateTimeKind.Utc);
+    }
+
     /// <summary>Fails unless every byte was read.</summary>
     public readonly void EnsureEnd()
     {

@@ -106,6 +106,15 @@ public static class StaticHandlers
     [KafkaTopic("avro-legacy")]
     public static void Legacy(AvroLegacyPing ping) => Recorder.Add("Legacy", ping);
 
+    [KafkaTopic("avro-logical")]
+    public static void Logical(AvroLogicalEvent logical) => Recorder.Add("Logical", logical);
+
+    [KafkaTopic("avro-unions")]
+    public static void Unions(AvroUnionEvent value) => Recorder.Add("Unions", value);
+
+    [KafkaTopic("avro-fixed-decimal")]
+    public static void FixedDecimal(AvroFixedDecimalEvent value) => Recorder.Add("FixedDecimal", value);
+
     [KafkaTopic("envelopes")]
     public static void Envelopes(Envelope envelope) => Recorder.Add("Envelopes", envelope);
 

@@ -35,6 +35,10 @@ public enum AvroReadOperation
 
     /// <summary>The writer's data here is not read (a field the reader does not have): skipped by its schema.</summary>
     Skip = 14,
+
+    /// <summary>A reader union other than [null, T]: the value is read as reader branch <see cref="AvroReadPlan.ReaderBranch"/>
+    /// by <see cref="AvroReadPlan.BranchPlan"/>.</summary>
+    ReaderBranch = 15,
 }
 
 /// <summary>
@@ -57,6 +61,12 @@ public sealed class AvroReadPlan
     public AvroType Writer { get; }
 
     public AvroSchema WriterSchema { get; }
+
+    /// <summary>For <see cref="AvroReadOperation.ReaderBranch"/>: the index of the reader union's branch the value is read as.</summary>
+    public int ReaderBranch { get; internal set; } = -1;
+
+    /// <summary>For <see cref="AvroReadOperation.ReaderBranch"/>: the plan reading the value as that branch.</summary>
+    public AvroReadPlan? BranchPlan { get; internal set; }
 
     /// <summary>For <see cref="AvroReadOperation.WriterUnion"/>: the plan of each writer branch.</summary>
     public AvroReadPlan[] Branches { get; internal set; } = Array.Empty<AvroReadPlan>();

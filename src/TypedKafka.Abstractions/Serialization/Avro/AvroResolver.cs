@@ -53,10 +53,21 @@ public static class AvroResolver
 
             if (r.Type == AvroType.Union)
             {
-                foreach (var branch in r.Branches)
+                // A branch of the writer's own type first, then one it promotes to (as Apache.Avro's and Java's readers do:
+                // a long goes to the long branch of [double, long], not to the first branch that can read it).
+                for (int k = 0; k < 2 * r.Branches.Count; k++)
                 {
-                    if (Matches(w, branch))
-                        return Resolve(w, branch, path);
+                    int i = k % r.Branches.Count;
+                    var branch = r.Branches[i];
+                    if ((k < r.Branches.Count && branch.Type != w.Type) || !Matches(w, branch))
+                        continue;
+                    var plan = Resolve(w, branch, path);
+
+                    // A reader union other than [null, T] is one C# object (an Apache.Avro specific record's wide union):
+                    // its reader needs to know which branch the value is read as.
+                    if (plan.Operation == AvroReadOperation.Error || (r.Branches.Count == 2 && (r.Branches[0].Type == AvroType.Null || r.Branches[1].Type == AvroType.Null)))
+                        return plan;
+                    return new AvroReadPlan(AvroReadOperation.ReaderBranch, w) { ReaderBranch = i, BranchPlan = plan };
                 }
 
                 return Error(w, path, $"the writer's {w.Describe()} matches no branch of the reader's {r.Describe()}");

@@ -31,6 +31,18 @@ public static class AvroResolving
         return plan.Operation == AvroReadOperation.Null;
     }
 
+    /// <summary>For a reader union other than [null, T]: the reader branch the writer's value is read as; <paramref name="plan"/>
+    /// becomes the plan to read it with.</summary>
+    public static int ReaderBranch(ref AvroBinaryReader reader, ref AvroReadPlan plan)
+    {
+        plan = Resolve(ref reader, plan);
+        if (plan.Operation != AvroReadOperation.ReaderBranch)
+            throw new InvalidDataException($"The resolution plan has no reader union branch here ({plan}).");
+        int branch = plan.ReaderBranch;
+        plan = plan.BranchPlan!;
+        return branch;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool ReadBoolean(ref AvroBinaryReader reader, AvroReadPlan plan)
     {
